@@ -1,0 +1,24 @@
+# The two commands of the README. Everything they need, they install.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help run test lint bench setup
+
+help:
+	@echo "make run    - install, migrate, load demo content, serve http://127.0.0.1:8000 with the background worker"
+	@echo "make test   - every test, on SQLite and (when reachable) PostgreSQL, browser tests included"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks under bench/"
+
+run:
+	@bin/run
+
+test:
+	@bin/test
+
+lint:
+	@bin/ensure-python && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench:
+	@bin/ensure-python && bin/ensure-test-tools && .venv/bin/python bench/article_page.py
+	@.venv/bin/python bench/request_submission.py

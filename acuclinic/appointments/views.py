@@ -1,0 +1,85 @@
+import uuid
+
+from django.core import signing
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from wagtail.models import Site
+
+from acuclinic.core.models import ClinicSettings
+from acuclinic.core.selectors import active_service_alerts
+
+from .forms import AppointmentRequestForm, form_stamp, request_fields_from
+from .models import AppointmentRequest
+from .services import over_rate_limit, submit_appointment_request
+
+CONFIRMATION_SALT = "appointments.confirmation"
+CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 7
+
+
+def clinic_for(request) -> ClinicSettings:
+    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
+    return ClinicSettings.for_site(site)
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def request_appointment(request):
+    clinic = clinic_for(request)
+    if request.method == "POST":
+        form = AppointmentRequestForm(request.POST, clinic=clinic)
+        if form.is_valid():
+            spam_reason = form.spam_reason()
+            if not spam_reason and over_rate_limit(ip=client_ip(request)):
+                spam_reason = "rate limit"
+            submission = submit_appointment_request(
+                fields=request_fields_from(form),
+                red_flag_answers=form.red_flag_answers(),
+                preferred_times=form.preferred_times(),
+                today=form.today,
+                token=form.cleaned_data.get("token") or "",
+                spam_reason=spam_reason,
+            )
+            # Redirect after POST: a refresh never sends twice; the same token finds the same request.
+            return redirect(
+                "appointment_received", token=signing.dumps(submission.request.pk, salt=CONFIRMATION_SALT)
+            )
+        # Keep the same token so a corrected resubmission is still one request.
+        status = 400
+    else:
+        form = AppointmentRequestForm(
+            clinic=clinic, initial={"token": uuid.uuid4().hex, "started": form_stamp()}
+        )
+        status = 200
+    if request.method == "POST" and not request.POST.get("started"):
+        form.data = form.data.copy()
+        form.data["started"] = form_stamp()
+    return render(request, "appointments/request_form.html", {"form": form, "clinic": clinic}, status=status)
+
+
+def form_after_csrf_failure(request):
+    """A stale or blocked CSRF cookie must not lose what the patient typed: show it again, ready to resend."""
+    form = AppointmentRequestForm(request.POST, clinic=clinic_for(request))
+    form.is_valid()  # shows any other problem next to its field at the same time
+    context = {"form": form, "clinic": clinic_for(request), "resend_notice": True}
+    return render(request, "appointments/request_form.html", context, status=403)
+
+
+@never_cache
+def appointment_received(request, token: str):
+    try:
+        pk = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
+    except signing.BadSignature:
+        return render(request, "appointments/received_expired.html", status=404)
+    appointment_request = get_object_or_404(AppointmentRequest, pk=pk)
+    clinic = clinic_for(request)
+    phones_down = next((a for a in active_service_alerts() if a.phones_down and a.contact_email), None)
+    return render(
+        request,
+        "appointments/received.html",
+        {"req": appointment_request, "clinic": clinic, "phones_down": phones_down},
+    )

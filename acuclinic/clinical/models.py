@@ -1,0 +1,23 @@
+"""Patients. (Intake, screening, session notes and outcomes come with the clinical-course issue.)"""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +12125550142")
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(Lower("last_name"), "date_of_birth", name="patient_name_dob_idx")]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"

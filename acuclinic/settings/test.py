@@ -1,0 +1,21 @@
+"""Tests: fast hashing, in-memory mail, tasks run on the database backend like production."""
+
+import os
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
+ALLOWED_HOSTS = ["*"]
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+DEMO_CREDENTIALS_FILE = VAR_DIR / "test-demo-credentials.txt"  # noqa: F405

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+from acuclinic.api.api import api
+from acuclinic.content import views as content_views
+from acuclinic.core import views as core_views
+
+urlpatterns = [
+    path("health/", core_views.health, name="health"),
+    path("robots.txt", core_views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("search/", content_views.search, name="search"),
+    path("request-appointment/", include("acuclinic.appointments.urls")),
+    path("api/", api.urls),
+    path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.SERVE_MEDIA:
+    # static() serves nothing when DEBUG is off, so route uploads explicitly (SERVE_MEDIA documents the choice).
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}, name="media")
+    )
+
+if getattr(settings, "BENCHMARK_MINIMAL_VIEW", False):
+    urlpatterns.append(path("bench/minimal/", core_views.minimal))
+
+urlpatterns.append(path("", include(wagtail_urls)))
