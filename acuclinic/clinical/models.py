@@ -18,6 +18,12 @@ class Patient(models.Model):
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [models.Index(Lower("last_name"), "date_of_birth", name="patient_name_dob_idx")]
+        permissions = [
+            ("view_clinical_record", "Can see patients' clinical records"),
+            ("change_clinical_record", "Can write patients' clinical records"),
+            ("export_patient", "Can export a patient's data"),
+            ("erase_patient", "Can erase a patient's data on request"),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "acuclinic.scheduling",
     "acuclinic.clinical",
     "acuclinic.api",
+    "acuclinic.accounts",
     "wagtail.contrib.forms",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.redirects",

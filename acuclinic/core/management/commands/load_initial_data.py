@@ -6,14 +6,16 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.files.images import ImageFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.images.models import Image
-from wagtail.models import Collection, GroupPagePermission, Locale, Page, Site, Workflow, WorkflowPage, WorkflowTask
+from wagtail.models import Collection, Locale, Page, Site, Workflow, WorkflowPage, WorkflowTask
 
+from acuclinic.accounts import roles
+from acuclinic.accounts.roles import ensure_roles
 from acuclinic.content import demo_data
 from acuclinic.content.models import (
     ArticleIndexPage,
@@ -32,8 +34,6 @@ from acuclinic.core.demo_images import draw_illustration
 from acuclinic.core.models import ClinicSettings, HomePage, StandardPage
 from acuclinic.scheduling.models import Practitioner
 
-REVIEWER_GROUP = MedicalReviewTask.REVIEWER_GROUP
-FRONT_DESK_GROUP = "Front desk"
 PRIVACY_INTRO = "How we use the information you give us when you ask for an appointment or read our articles."
 PRIVACY_BODY = """
 <h2>What we collect</h2>
@@ -68,14 +68,14 @@ class Command(BaseCommand):
             self.clinic_settings(site)
             articles_index, topics_index, people_index = self.sections(home)
             self.privacy_notice(home)
-            reviewer_group = self.groups(articles_index)
+            groups = self.groups(articles_index)
+            reviewer_group, frontdesk_group = groups[roles.MEDICAL_REVIEWERS], groups[roles.FRONT_DESK]
             self.workflow(articles_index, reviewer_group)
             sources = self.sources()
             citations = self.citations(sources)
             people = self.people(people_index)
             topics = self.topics(topics_index)
             self.articles(articles_index, citations, people, topics)
-            frontdesk_group = self.frontdesk_group()
             self.practitioners()
             credentials = self.demo_accounts(reviewer_group, people, frontdesk_group)
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -165,14 +165,8 @@ class Command(BaseCommand):
         page.save_revision().publish()
 
     # --- permissions and workflow ----------------------------------------------------------------------------
-    def groups(self, articles_index) -> Group:
-        reviewers, _ = Group.objects.get_or_create(name=REVIEWER_GROUP)
-        reviewers.permissions.add(Permission.objects.get(codename="access_admin"))
-        for codename in ("change_page", "publish_page"):
-            GroupPagePermission.objects.get_or_create(
-                group=reviewers, page=articles_index, permission=Permission.objects.get(codename=codename)
-            )
-        return reviewers
+    def groups(self, articles_index) -> dict[str, Group]:
+        return ensure_roles(articles_index=articles_index)
 
     def workflow(self, articles_index, reviewer_group):
         workflow, created = Workflow.objects.get_or_create(name="Medical review")
@@ -181,14 +175,6 @@ class Command(BaseCommand):
             task.groups.set([reviewer_group])
             WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
         WorkflowPage.objects.get_or_create(page=articles_index, defaults={"workflow": workflow})
-
-    def frontdesk_group(self) -> Group:
-        group, _ = Group.objects.get_or_create(name=FRONT_DESK_GROUP)
-        group.permissions.add(
-            Permission.objects.get(codename="access_admin"),
-            Permission.objects.get(codename="work_appointmentrequest"),
-        )
-        return group
 
     def practitioners(self):
         for name, credentials in DEMO_PRACTITIONERS:

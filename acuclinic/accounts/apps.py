@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "acuclinic.accounts"
+    label = "accounts"
+    verbose_name = "Staff accounts, roles and the audit log"
