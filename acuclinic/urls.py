@@ -19,6 +19,7 @@ urlpatterns = [
     path("request-appointment/", include("acuclinic.appointments.urls")),
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
+    path("account/", include("acuclinic.accounts.urls")),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -20,6 +20,38 @@ def demo(db):
     return ArticlePage.objects.get(slug="acupuncture-for-back-pain-research")
 
 
+def verify_second_factor(client, user):
+    """Mark the client's session as having passed two-step sign-in with a (test) authenticator device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="Test authenticator", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_both_factors(request, monkeypatch):
+    """In tests, `client.force_login(user)` stands for a complete sign-in: password and second factor.
+
+    Tests of two-step sign-in itself opt out with `@pytest.mark.real_two_factor`.
+    """
+    if request.node.get_closest_marker("real_two_factor"):
+        return
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        verify_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
