@@ -1,5 +1,6 @@
 """The one function through which every audit record is written, and the check that the chain is intact."""
 
+import contextvars
 from dataclasses import dataclass
 
 from django.db import connection, models, transaction
@@ -13,9 +14,28 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 0x41554449
 
 
+# The address of the request being served, set by AuditContextMiddleware, so that services (which take the
+# acting user, not the HTTP request) still record where an action came from.
+_current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_ip", default=None)
+
+
 def client_ip(request) -> str | None:
-    # REMOTE_ADDR is the proxy's address behind a reverse proxy; production settings document the header to trust.
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
+    # REMOTE_ADDR: behind a reverse proxy, the proxy must pass the client's address (README, "Deploying").
+    if request is not None:
+        return request.META.get("REMOTE_ADDR") or None
+    return _current_ip.get()
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        try:
+            return self.get_response(request)
+        finally:
+            _current_ip.reset(token)
 
 
 def record(

@@ -1,9 +1,9 @@
 """Staff roles: one table, in code, of what each group may do.
 
 Least privilege (HIPAA §164.312(a)(1) access control; ASVS V4): each role gets exactly the permissions its work needs.
-`ensure_roles()` makes the database match the table; `load_initial_data` and the post-migrate hook call it, so a
-fresh database, a flushed test database and an upgraded one all end up with the same groups. The route-by-route
-table that the access tests walk lives in tests/accounts/test_permission_table.py and is built from these roles.
+`ensure_roles()` makes the database match the table; `load_initial_data` (run by `make run` and by every deploy)
+calls it, so a fresh database, a flushed test database and an upgraded one all end up with the same groups.
+Which role may open which URL is the table in acuclinic/accounts/access.py, built on these roles.
 """
 
 from dataclasses import dataclass, field

@@ -20,6 +20,8 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from acuclinic.accounts import audit
+from acuclinic.accounts.models import AuditEvent
 from acuclinic.clinical.services import create_or_match_patient_from_request
 from acuclinic.core.validators import format_phone_for_display, phone_uri
 
@@ -70,6 +72,13 @@ class InboxView(FrontDeskRequiredMixin, WagtailAdminTemplateMixin, TemplateView)
             row.overdue = selectors.is_overdue(request=row, now=now, calendar=calendar)
             row.urgency_label = urgency_label(row.urgency)
         querystring = _filter_querystring(self.request.GET)
+        audit.record(
+            actor=self.request.user,
+            action=AuditEvent.Action.LIST,
+            object_type=AppointmentRequest._meta.label_lower,
+            detail=f"inbox page {page.number}: {len(rows)} of {page.paginator.count} requests; {querystring}",
+            request=self.request,
+        )
         context.update(
             filter_form=form,
             page_obj=page,
@@ -157,6 +166,13 @@ class ExportView(FrontDeskRequiredMixin, View):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.EXPORT,
+            object_type=AppointmentRequest._meta.label_lower,
+            detail=f"csv: {queryset.count()} requests; {_filter_querystring(request.GET)}",
+            request=request,
+        )
         logger.info("appointment requests exported", extra={"user": request.user.pk})
         return response
 
@@ -177,6 +193,9 @@ class RequestDetailView(WagtailAdminTemplateMixin, TemplateView):
             self.object = selectors.request_for_detail(pk=kwargs["pk"])
         except AppointmentRequest.DoesNotExist:
             raise Http404("No such appointment request") from None
+        if request.method == "GET":
+            # Actions (POST) are recorded as changes by the services they call.
+            audit.record(actor=request.user, action=AuditEvent.Action.READ, obj=self.object, request=request)
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_title(self):

@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from acuclinic.accounts import audit
+from acuclinic.accounts.models import AuditEvent
+
 from . import triage
 from .models import AppointmentRequest, ContactAttempt, PreferredTime, RequestNotification
 
@@ -100,7 +103,12 @@ def submit_appointment_request(
     # Reference and urgency only: no name, no answers, nothing of the patient's health.
     logger.info(
         "appointment request stored",
-        extra={"reference": request.reference, "urgency": request.urgency, "spam": request.is_spam, "channel": channel},
+        extra={
+            "reference": request.reference,
+            "urgency": request.urgency,
+            "spam": request.is_spam,
+            "channel": channel,
+        },
     )
     return Submission(request, created=True)
 
@@ -124,9 +132,11 @@ def _create_with_unique_reference(*, fields, red_flag_answers, result, token, ch
                     ended_at=timezone.now() if spam_reason else None,
                 )
         except IntegrityError as exc:
-            if "reference" not in str(exc).lower() or token and AppointmentRequest.objects.filter(
-                submission_token=token
-            ).exists():
+            if (
+                "reference" not in str(exc).lower()
+                or token
+                and AppointmentRequest.objects.filter(submission_token=token).exists()
+            ):
                 raise
     raise RuntimeError("could not allocate a unique reference")
 
@@ -141,7 +151,9 @@ def _enqueue_notification(notification_pk: int) -> None:
 
 
 @transaction.atomic
-def log_contact_attempt(*, request: AppointmentRequest, by, method: str, outcome: str, note: str = "", at=None):
+def log_contact_attempt(
+    *, request: AppointmentRequest, by, method: str, outcome: str, note: str = "", at=None
+):
     request = AppointmentRequest.objects.select_for_update().get(pk=request.pk)
     attempt = ContactAttempt.objects.create(
         request=request, by=by, method=method, outcome=outcome, note=note, at=at or timezone.now()
@@ -149,6 +161,9 @@ def log_contact_attempt(*, request: AppointmentRequest, by, method: str, outcome
     if request.status == AppointmentRequest.Status.NEW:
         request.status = AppointmentRequest.Status.CONTACTING
         request.save(update_fields=["status"])
+    _audit_change(
+        by=by, request=request, detail=f"contact attempt #{attempt.pk} logged ({method}, {outcome})"
+    )
     return attempt
 
 
@@ -178,6 +193,7 @@ def end_request(*, request: AppointmentRequest, by, reason: str) -> AppointmentR
     request.ended_at = timezone.now()
     request.is_spam = reason == AppointmentRequest.EndReason.SPAM
     request.save(update_fields=["status", "end_reason", "ended_at", "is_spam"])
+    _audit_change(by=by, request=request, detail=f"ended ({reason})")
     return request
 
 
@@ -191,6 +207,7 @@ def reopen_request(*, request: AppointmentRequest, by) -> AppointmentRequest:
     request.is_spam = False
     request.spam_reason = ""
     request.save(update_fields=["status", "end_reason", "ended_at", "is_spam", "spam_reason"])
+    _audit_change(by=by, request=request, detail="reopened")
     return request
 
 
@@ -200,21 +217,34 @@ def assign_request(*, request: AppointmentRequest, by, assignee) -> AppointmentR
         assignee.is_active and assignee.has_perm("appointments.work_appointmentrequest")
     ):
         raise ValidationError({"assignee": "Requests can only be assigned to front-desk staff."})
-    AppointmentRequest.objects.filter(pk=request.pk).update(assigned_to=assignee)
+    with transaction.atomic():
+        AppointmentRequest.objects.filter(pk=request.pk).update(assigned_to=assignee)
+        _audit_change(
+            by=by, request=request, detail=f"assigned to user #{assignee.pk}" if assignee else "unassigned"
+        )
     request.refresh_from_db()
     return request
 
 
 def acknowledge_urgent(*, request: AppointmentRequest, by) -> AppointmentRequest:
-    AppointmentRequest.objects.filter(pk=request.pk, urgent_acknowledged_at__isnull=True).update(
-        urgent_acknowledged_at=timezone.now(), urgent_acknowledged_by=by
-    )
+    with transaction.atomic():
+        if AppointmentRequest.objects.filter(pk=request.pk, urgent_acknowledged_at__isnull=True).update(
+            urgent_acknowledged_at=timezone.now(), urgent_acknowledged_by=by
+        ):
+            _audit_change(by=by, request=request, detail="urgent request acknowledged")
     request.refresh_from_db()
     return request
 
 
 def link_patient(*, request: AppointmentRequest, patient, by) -> AppointmentRequest:
     """Record which patient a request is from (clinical.services calls this once it has one)."""
-    AppointmentRequest.objects.filter(pk=request.pk).update(patient=patient)
+    with transaction.atomic():
+        AppointmentRequest.objects.filter(pk=request.pk).update(patient=patient)
+        _audit_change(by=by, request=request, detail=f"linked to patient #{patient.pk}")
     request.refresh_from_db()
     return request
+
+
+def _audit_change(*, by, request: AppointmentRequest, detail: str) -> None:
+    """Every front-desk write to a request is recorded in the caller's transaction (ids and codes, no content)."""
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=request, detail=detail)

@@ -29,7 +29,7 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS accounts_auditevent_no_update;"
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         # SQLite gets the UPDATE half only: its flush (tests) and its restore empty tables with DELETE.
         schema_editor.execute(SQLITE_CREATE)
@@ -37,7 +37,7 @@ def create(apps, schema_editor):
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(SQLITE_DROP)
 
