@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
@@ -20,7 +19,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),
-    path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

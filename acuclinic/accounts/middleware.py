@@ -9,15 +9,13 @@ from django.urls import reverse
 from .roles import sees_patient_data
 
 # The staff areas; the public site never needs a second factor (patients have no accounts).
-PROTECTED_PREFIXES = ("/admin/", "/django-admin/")
+PROTECTED_PREFIXES = ("/admin/",)
 
 
 def _exempt_paths() -> tuple[str, ...]:
     return (
         reverse("wagtailadmin_login"),
         reverse("wagtailadmin_logout"),
-        reverse("admin:login"),
-        reverse("admin:logout"),
         "/account/",
         settings.STATIC_URL,
     )

@@ -53,6 +53,7 @@ ROLES: dict[str, Role] = {
                 "clinical.view_patient",
                 "clinical.add_patient",
                 "clinical.change_patient",
+                "clinical.export_patient",
             ),
         ),
         Role(
@@ -100,6 +101,7 @@ ROLES: dict[str, Role] = {
                 "wagtailadmin.access_admin",
                 "accounts.view_auditevent",
                 "accounts.export_auditevent",
+                "clinical.erase_patient",
                 "core.change_clinicsettings",
                 "core.add_servicealert",
                 "core.change_servicealert",

@@ -49,6 +49,18 @@ def issue_recovery_codes(*, user) -> list[str]:
     return codes
 
 
+def seconds_until_next_try(*, user) -> int:
+    """django-otp doubles the wait after each wrong code (ASVS 2.2.1); 0 when a code may be tried now."""
+    from django.utils import timezone
+
+    wait = 0
+    for device in [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]:
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and data.get("locked_until"):
+            wait = max(wait, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return wait
+
+
 def verify_second_factor(*, request, token: str) -> bool:
     """Accept a code from the authenticator or an unused recovery code (which is then used up)."""
     user = request.user

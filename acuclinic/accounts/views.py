@@ -30,6 +30,14 @@ def _qr_svg(data: str) -> str:
     return buffer.getvalue().decode()
 
 
+def _wrong_code_message(user, hint: str) -> str:
+    wait = services.seconds_until_next_try(user=user)
+    message = f"That code is not right{',' if hint.startswith('or') else '.'} {hint}"
+    if wait:
+        return f"{message} After several wrong codes, wait {wait} second{'s' if wait != 1 else ''} before the next try."
+    return f"{message} Try the newest code."
+
+
 @login_required
 def two_factor_setup(request):
     if has_confirmed_device(request.user):
@@ -65,5 +73,5 @@ def two_factor_verify(request):
     if request.method == "POST" and form.is_valid():
         if services.verify_second_factor(request=request, token=form.cleaned_data["token"]):
             return redirect(_next_url(request))
-        form.add_error("token", "That code is not right, or it was used already. Try the newest code.")
+        form.add_error("token", _wrong_code_message(request.user, "or it was used already."))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)})

@@ -95,7 +95,7 @@ HIT_HEADER = "X-Page-Cache"
 DEFAULT_MAX_AGE = 60
 DEFAULT_EXCLUDED_PATHS = (
     "/admin/",
-    "/django-admin/",
+    "/account/",
     "/search/",
     "/health/",
     "/documents/",

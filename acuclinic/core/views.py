@@ -28,7 +28,7 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /django-admin/",
+        "Disallow: /account/",
         "Disallow: /search/",
         f"Sitemap: {sitemap}",
     ]

@@ -1,0 +1,85 @@
+"""Who may open which URL: the one permission table of the site (HIPAA §164.312(a)(1); ASVS V4.1–4.2).
+
+Every named URL of ours is listed here with the roles allowed; tests/accounts/test_permission_table.py walks every
+URL with an anonymous visitor, a user of each role and a superuser and checks each answer against this table —
+and fails when a URL is added without being classified. The views enforce access themselves (permissions from
+accounts.roles); this table is the specification they are tested against, not a second mechanism.
+
+Wagtail's own admin URLs (pages, images, users, settings…) are under /admin/, closed to anonymous visitors, and
+enforce Wagtail's permissions; WAGTAIL_CHECKS picks the ones whose answer matters for patient data and roles.
+"""
+
+from .roles import ADMINISTRATORS, CLINICIANS, EDITORS, FRONT_DESK, MEDICAL_REVIEWERS, MODERATORS
+
+PUBLIC = "public"  # Anyone, no sign-in.
+SIGNED_IN = "signed-in"  # Any signed-in user (the two-step sign-in pages themselves).
+
+CONTENT_STAFF = frozenset({EDITORS, MODERATORS, MEDICAL_REVIEWERS})
+ALL_STAFF = frozenset({FRONT_DESK, CLINICIANS, EDITORS, MODERATORS, MEDICAL_REVIEWERS, ADMINISTRATORS})
+
+# URL name -> PUBLIC, SIGNED_IN, or the roles allowed (a superuser is always allowed).
+ROUTES: dict[str, str | frozenset[str]] = {
+    # The public site.
+    "wagtail_serve": PUBLIC,
+    "health": PUBLIC,
+    "robots_txt": PUBLIC,
+    "sitemap": PUBLIC,
+    "search": PUBLIC,
+    "request_appointment": PUBLIC,
+    "appointment_received": PUBLIC,  # reachable only with a signed, expiring token
+    "helpful_vote": PUBLIC,
+    "acuclinic_api:api-root": PUBLIC,
+    "acuclinic_api:openapi-json": PUBLIC,
+    "acuclinic_api:openapi-view": PUBLIC,
+    "acuclinic_api:create_appointment_request": PUBLIC,
+    "wagtaildocs_serve": PUBLIC,
+    "wagtaildocs_authenticate_with_password": PUBLIC,
+    "wagtailcore_authenticate_with_password": PUBLIC,
+    "wagtailcore_login": PUBLIC,
+    "media": PUBLIC,
+    # Signing in.
+    "accounts:two_factor_setup": SIGNED_IN,
+    "accounts:two_factor_verify": SIGNED_IN,
+    # The library's reports.
+    "content_review_due": CONTENT_STAFF,
+    "content_review_due_results": CONTENT_STAFF,
+    "content_article_feedback": CONTENT_STAFF,
+    "content_article_feedback_results": CONTENT_STAFF,
+    "content_article_feedback_notes": CONTENT_STAFF,
+    # Appointment requests: the front desk.
+    "appointments_inbox": frozenset({FRONT_DESK}),
+    "appointments_inbox_export": frozenset({FRONT_DESK}),
+    "appointments_request_detail": frozenset({FRONT_DESK}),
+    "appointments_request_log_attempt": frozenset({FRONT_DESK}),
+    "appointments_request_assign": frozenset({FRONT_DESK}),
+    "appointments_request_end": frozenset({FRONT_DESK}),
+    "appointments_request_reopen": frozenset({FRONT_DESK}),
+    "appointments_request_acknowledge": frozenset({FRONT_DESK}),
+    "appointments_request_patient": frozenset({FRONT_DESK}),
+    # The audit log: administrators.
+    "accounts_audit_log": frozenset({ADMINISTRATORS}),
+    "accounts_audit_log_export": frozenset({ADMINISTRATORS}),
+}
+
+# Wagtail's own admin views whose answer per role matters.
+WAGTAIL_CHECKS: dict[str, str | frozenset[str]] = {
+    "wagtailadmin_home": ALL_STAFF,
+    "wagtailadmin_explore_root": CONTENT_STAFF,
+    "wagtailsettings:edit": frozenset({ADMINISTRATORS}),
+    "wagtailsnippets_core_servicealert:list": frozenset({ADMINISTRATORS}),
+    "wagtailusers_users:index": frozenset({ADMINISTRATORS}),
+    "wagtailusers_groups:index": frozenset({ADMINISTRATORS}),
+}
+
+# Prefixes of URL names that belong to Wagtail's admin (closed to anonymous visitors; Wagtail's permissions).
+WAGTAIL_ADMIN_NAME_PREFIXES = ("wagtail", "wagtailadmin", "wagtailsnippets", "wagtailimages", "wagtaildocs")
+
+
+def allowed(rule, *, role: str | None, signed_in: bool, superuser: bool = False) -> bool:
+    if rule == PUBLIC:
+        return True
+    if not signed_in:
+        return False
+    if superuser or rule == SIGNED_IN:
+        return True
+    return role in rule
