@@ -1,11 +1,11 @@
 import uuid
 
-from django.core import signing
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
+from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
 from acuclinic.core.models import ClinicSettings
 from acuclinic.core.selectors import active_service_alerts
 
@@ -13,8 +13,9 @@ from .forms import AppointmentRequestForm, form_stamp, request_fields_from
 from .models import AppointmentRequest
 from .services import over_rate_limit, submit_appointment_request
 
-CONFIRMATION_SALT = "appointments.confirmation"
-CONFIRMATION_MAX_AGE = 60 * 60 * 24 * 7
+
+def confirmation_token(appointment_request) -> str:
+    return make_token(purpose=Purpose.APPOINTMENT_CONFIRMATION, object_id=appointment_request.pk)
 
 
 def clinic_for(request) -> ClinicSettings:
@@ -45,9 +46,7 @@ def request_appointment(request):
                 spam_reason=spam_reason,
             )
             # Redirect after POST: a refresh never sends twice; the same token finds the same request.
-            return redirect(
-                "appointment_received", token=signing.dumps(submission.request.pk, salt=CONFIRMATION_SALT)
-            )
+            return redirect("appointment_received", token=confirmation_token(submission.request))
         # Keep the same token so a corrected resubmission is still one request.
         status = 400
     else:
@@ -72,8 +71,8 @@ def form_after_csrf_failure(request):
 @never_cache
 def appointment_received(request, token: str):
     try:
-        pk = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
-    except signing.BadSignature:
+        pk = read_token(purpose=Purpose.APPOINTMENT_CONFIRMATION, token=token)
+    except InvalidLink:
         return render(request, "appointments/received_expired.html", status=404)
     appointment_request = get_object_or_404(AppointmentRequest, pk=pk)
     clinic = clinic_for(request)

@@ -6,13 +6,12 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from acuclinic.accounts import access, roles
 from acuclinic.appointments.models import AppointmentRequest
-from acuclinic.appointments.views import CONFIRMATION_SALT
+from acuclinic.appointments.views import confirmation_token
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +71,7 @@ def sample(demo):
 def url_for(name: str, sample) -> str:
     req, article = sample["request"], sample["article"]
     kwargs_by_name = {
-        "appointment_received": {"token": signing.dumps(req.pk, salt=CONFIRMATION_SALT)},
+        "appointment_received": {"token": confirmation_token(req)},
         "helpful_vote": {"article_id": article.pk},
         "content_article_feedback_notes": {"article_id": article.pk},
         "wagtailcore_authenticate_with_password": {"page_view_restriction_id": 999999, "page_id": article.pk},

@@ -17,7 +17,7 @@ from acuclinic.api.api import GUIDANCE
 from acuclinic.appointments import services, triage
 from acuclinic.appointments.forms import FORM_STAMP_SALT
 from acuclinic.appointments.models import AppointmentRequest, PreferredTime, RequestNotification
-from acuclinic.appointments.views import CONFIRMATION_SALT
+from acuclinic.appointments.views import confirmation_token
 from acuclinic.scheduling.models import Practitioner
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,7 @@ def test_guidance_is_what_the_confirmation_page_says(demo, client, flags, durati
     stored = AppointmentRequest.objects.get()
     page = html.unescape(
         client.get(
-            reverse("appointment_received", args=[signing.dumps(stored.pk, salt=CONFIRMATION_SALT)])
+            reverse("appointment_received", args=[confirmation_token(stored)])
         ).content.decode()
     )
     assert re.search(r"<h1[^>]*>" + re.escape(guidance) + "</h1>", page)
