@@ -400,4 +400,6 @@ class Command(BaseCommand):
             f"Back office: {base}/admin/",
             *(f"  user {name!r}, password {password!r}" for name, password in accounts.items()),
             f"  (the passwords are kept in {credentials_file})",
+            "  demo-admin and demo-frontdesk see patient data: at first sign-in they set up two-step sign-in",
+            "  with an authenticator app (scan the QR code) and get recovery codes.",
         ]
