@@ -23,6 +23,11 @@ def _next_url(request) -> str:
     return "/admin/"
 
 
+def _grouped(secret: str) -> str:
+    """The key in groups of four, easier to type from the screen (authenticator apps ignore the spaces)."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
 def _qr_svg(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     buffer = io.BytesIO()
@@ -60,7 +65,7 @@ def two_factor_setup(request):
             "form": form,
             "next": _next_url(request),
             "qr_svg": _qr_svg(device.config_url),
-            "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
+            "secret": _grouped(base64.b32encode(device.bin_key).decode().rstrip("=")),
         },
     )
 
