@@ -27,3 +27,11 @@ class Patient(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class ErasureReason(models.TextChoices):
+    """Why a patient's data was erased: the category only goes into the audit log, never a free-text note."""
+
+    PATIENT_REQUEST = "patient_request", "The patient asked for their data to be erased"
+    REPRESENTATIVE_REQUEST = "representative_request", "The patient's legal representative asked"
+    CREATED_IN_ERROR = "created_in_error", "Record created in error (test or wrong person)"

@@ -1,0 +1,111 @@
+"""Reads of patients for the back office, the exports and the erasure: who may do what, and which rows are whose."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from acuclinic.appointments.models import AppointmentRequest
+from acuclinic.core.validators import normalise_phone
+
+from .models import Patient
+
+VIEW_PERMISSION = "clinical.view_patient"
+EXPORT_PERMISSION = "clinical.export_patient"
+ERASE_PERMISSION = "clinical.erase_patient"
+
+
+def _has(user, perm: str) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(perm))
+
+
+def can_view_patients(user) -> bool:
+    """Front desk and clinicians (the permission, through a group or directly) and superusers."""
+    return _has(user, VIEW_PERMISSION)
+
+
+def can_export_patient(user) -> bool:
+    return _has(user, EXPORT_PERMISSION)
+
+
+def can_erase_patient(user) -> bool:
+    return _has(user, ERASE_PERMISSION)
+
+
+# --- “the same person” ------------------------------------------------------------------------------------
+
+
+def same_text(a: str, b: str) -> bool:
+    # casefold() in Python: SQLite's lower() and LIKE only fold ASCII, so “José” would not match “JOSÉ” there.
+    return (a or "").strip().casefold() == (b or "").strip().casefold()
+
+
+def same_phone(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+
+    def e164(value: str) -> str:
+        try:
+            return normalise_phone(value)
+        except ValidationError:
+            return value.strip()
+
+    return e164(a) == e164(b)
+
+
+def is_same_person(person, *, first_name: str, last_name: str, phone: str, email: str) -> bool:
+    """Same first and last name (any case) and the same phone or e-mail; the caller has matched the birth date."""
+    if not (same_text(person.first_name, first_name) and same_text(person.last_name, last_name)):
+        return False
+    same_email = bool(email and person.email and same_text(person.email, email))
+    return same_email or same_phone(person.phone, phone)
+
+
+# --- the back office --------------------------------------------------------------------------------------
+
+
+def search_patients(*, query: str = "") -> QuerySet[Patient]:
+    """Patients whose first or last name contains every word of the query; a number also finds that record id."""
+    patients = Patient.objects.order_by("last_name", "first_name", "pk")
+    words = query.split()
+    if not words:
+        return patients
+    by_name = Q()
+    for word in words:
+        by_name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    number = query.strip().lstrip("#")
+    if number.isdigit():
+        by_name |= Q(pk=int(number))
+    return patients.filter(by_name)
+
+
+def patient_for_detail(*, pk: int) -> Patient:
+    """Raises Patient.DoesNotExist."""
+    return Patient.objects.select_related("created_by").get(pk=pk)
+
+
+def patient_appointment_requests(*, patient: Patient) -> list[AppointmentRequest]:
+    """The patient's appointment requests: those linked to the record and the unlinked ones that match it.
+
+    Unlinked requests match as `services.find_matching_patient` matches a request to a patient (same name, birth
+    date, and phone or e-mail), so an export shows, and an erasure removes, what linking would have attached.
+    Oldest first, with preferred times, contact attempts and notifications prefetched.
+    """
+    candidates = (
+        AppointmentRequest.objects.filter(
+            Q(patient=patient) | Q(patient__isnull=True, date_of_birth=patient.date_of_birth)
+        )
+        .select_related("preferred_practitioner")
+        .prefetch_related("preferred_times", "contact_attempts", "notifications")
+        .order_by("submitted_at", "pk")
+    )
+    return [
+        request
+        for request in candidates
+        if request.patient_id == patient.pk
+        or is_same_person(
+            request,
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            phone=patient.phone,
+            email=patient.email,
+        )
+    ]
