@@ -56,6 +56,12 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "appointments_request_reopen": frozenset({FRONT_DESK}),
     "appointments_request_acknowledge": frozenset({FRONT_DESK}),
     "appointments_request_patient": frozenset({FRONT_DESK}),
+    # Patients: the front desk and clinicians read; the front desk exports; administrators erase on request.
+    "clinical_patient_list": frozenset({FRONT_DESK, CLINICIANS}),
+    "clinical_patient_detail": frozenset({FRONT_DESK, CLINICIANS}),
+    "clinical_patient_export_json": frozenset({FRONT_DESK}),
+    "clinical_patient_export_fhir": frozenset({FRONT_DESK}),
+    "clinical_patient_erase": frozenset({ADMINISTRATORS}),
     # The audit log: administrators.
     "accounts_audit_log": frozenset({ADMINISTRATORS}),
     "accounts_audit_log_export": frozenset({ADMINISTRATORS}),

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from acuclinic.accounts import audit, roles
 from acuclinic.accounts.models import AppendOnlyError, AuditEvent
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def make_user(username, group=None):
-    user = get_user_model().objects.create_user(username, f"{username}@acuclinic.example", "a-long-test-password")
+    user = get_user_model().objects.create_user(
+        username, f"{username}@acuclinic.example", "a-long-test-password"
+    )
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user
@@ -61,10 +64,16 @@ def test_front_desk_reads_lists_exports_and_changes_are_recorded_with_who_and_wh
     client.get("/admin/appointment-requests/")
     client.get(f"/admin/appointment-requests/{request_obj.pk}/")
     client.get("/admin/appointment-requests/export.csv")
-    client.post(
+    response = client.post(
         f"/admin/appointment-requests/{request_obj.pk}/contact-attempts/",
-        {"method": "phone", "outcome": "no_answer", "note": "left voicemail", "at": ""},
+        {
+            "attempt-method": "phone",
+            "attempt-outcome": "voicemail",
+            "attempt-note": "NOTEMARK said call back",
+            "attempt-at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
     )
+    assert response.status_code == 302
     client.post(f"/admin/appointment-requests/{request_obj.pk}/patient/", {})
 
     recorded = events(seq__gt=start)
@@ -82,7 +91,7 @@ def test_front_desk_reads_lists_exports_and_changes_are_recorded_with_who_and_wh
     assert read.object_id == str(request_obj.pk)
     # References only: no name, no note, nothing the patient wrote.
     for e in recorded:
-        assert "Pat" not in e.detail and "voicemail" not in e.detail and "Example" not in e.detail
+        assert "Pat" not in e.detail and "NOTEMARK" not in e.detail and "Example" not in e.detail
 
 
 def test_a_change_that_rolls_back_leaves_no_record(frontdesk, request_obj):
@@ -118,7 +127,9 @@ def test_the_database_refuses_updates_and_on_postgresql_deletes(frontdesk):
 
 
 def _write_chain(user, n=5):
-    return [audit.record(actor=user, action="read", object_type="clinical.patient", object_id=i) for i in range(n)]
+    return [
+        audit.record(actor=user, action="read", object_type="clinical.patient", object_id=i) for i in range(n)
+    ]
 
 
 def _raw(sql, params):

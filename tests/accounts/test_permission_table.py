@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from acuclinic.accounts import access, roles
 from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.views import confirmation_token
+from acuclinic.clinical.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,8 @@ def sample(demo):
         pain_duration="chronic",
         consent_to_contact=True,
     )
-    return {"request": request, "article": demo}
+    patient = Patient.objects.create(first_name="Pat", last_name="Example", date_of_birth=date(1970, 1, 2))
+    return {"request": request, "article": demo, "patient": patient}
 
 
 def url_for(name: str, sample) -> str:
@@ -80,6 +82,8 @@ def url_for(name: str, sample) -> str:
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
+    if name.startswith("clinical_patient_") and name != "clinical_patient_list":
+        return reverse(name, kwargs={"pk": sample["patient"].pk})
     if name == "wagtail_serve":
         return "/"
     if name == "wagtaildocs_serve":
