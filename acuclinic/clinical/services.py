@@ -62,7 +62,9 @@ def create_or_match_patient_from_request(*, request: AppointmentRequest, by) -> 
             email=request.email,
             created_by=by,
         )
-        audit.record(actor=by, action=AuditEvent.Action.CREATE, obj=patient, detail=f"from request #{request.pk}")
+        audit.record(
+            actor=by, action=AuditEvent.Action.CREATE, obj=patient, detail=f"from request #{request.pk}"
+        )
     appointment_services.link_patient(request=request, patient=patient, by=by)
     logger.info(
         "patient linked to appointment request",
