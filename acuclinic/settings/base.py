@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the Swagger UI of /api/v1/docs from our static files (no CDN): see "Security headers"
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,6 +66,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so that a cached page gets a policy of its own: acuclinic/core/security_headers.py.
+    "acuclinic.core.security_headers.PathCSPMiddleware",
+    "acuclinic.core.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Right inside the session layer: see the docstring of acuclinic/core/page_cache.py.
@@ -256,3 +261,59 @@ DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.txt"
 
 ACUCLINIC_DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 ACUCLINIC_REVIEW_DUE_SOON_DAYS = 30
+
+
+# --- Security headers (CSP, framing, referrer, permissions) ------------------------------------------------
+# See acuclinic/core/security_headers.py and README "Security headers and HTTPS". HTTPS, HSTS and secure cookies
+# are set in settings/production.py.
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+# The public site: everything from our own origin; inline <script> only with the response's nonce
+# ({{ request.csp_nonce }}); no plugins, no <base>, no framing; forms post to us only.
+_CSP_PUBLIC = {
+    "default-src": [SELF],
+    "script-src": [SELF, NONCE],
+    "style-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [NONE],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_PUBLIC}
+# The Wagtail admin writes inline scripts without a nonce (date pickers, inline panels, chooser modals) and
+# inline style attributes: it gets 'unsafe-inline' for those, and nothing else the public site does not have.
+CONTENT_SECURITY_POLICY_ADMIN_PATHS = ["/admin/"]
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_PUBLIC,
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+# Article addresses name conditions: other sites are not told which page a visitor came from.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# No staff e-mail hashes sent to gravatar.com from the admin (and no third-party image origin in its CSP).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Features the site never uses are switched off for it and for anything it could embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}

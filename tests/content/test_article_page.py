@@ -96,7 +96,7 @@ def test_every_demo_article_cites_three_real_sources_and_has_faqs(demo):
 
 def test_json_ld_describes_a_reviewed_medical_web_page_and_faq(demo, client):
     html = client.get(demo.url).content.decode()
-    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    raw = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S).group(1)
     graph = json.loads(raw)
     page = next(item for item in graph if item["@type"] == "MedicalWebPage")
     faq = next(item for item in graph if item["@type"] == "FAQPage")
@@ -114,7 +114,7 @@ def test_json_ld_cannot_be_broken_out_of_by_content(demo, client):
     demo.standfirst = "Evil </script><script>alert(1)</script>"
     demo.save_revision().publish()
     html = client.get(demo.url).content.decode()
-    raw = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    raw = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S).group(1)
     assert "<script>" not in raw
     assert json.loads(raw)[0]["description"] == "Evil </script><script>alert(1)</script>"
 
