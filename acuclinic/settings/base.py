@@ -231,11 +231,17 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 
 LOGIN_URL = "wagtailadmin_login"
 
-# Structured (JSON) logs to stdout. Health details never reach a log line: forms and services log references only.
+# Structured (JSON) logs to stdout. Health details never reach a log line: forms and services log references only,
+# and the "no_health_data" filter on every handler strips what others attach (the request, SQL parameters,
+# exception messages, query strings; see acuclinic/core/logging_filters.py).
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "no_health_data": {"()": "acuclinic.core.logging_filters.HealthDataFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -243,13 +249,27 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["no_health_data"]},
+        # Django's default 500 e-mail (sent only when ADMINS is set), declared here so that it is filtered too.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["no_health_data", "require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces the unfiltered handlers Django's default logging config puts on "django" and "django.server".
+        "django": {"handlers": ["mail_admins"]},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"level": "WARNING"},
     },
 }
+# 500 reports (the e-mail to ADMINS) show no POST or GET value, cookie, session, local variable or exception text.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "acuclinic.core.logging_filters.HealthDataExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "acuclinic.core.logging_filters.HealthDataExceptionReporter"
 
 # Uploaded images are served by the app itself unless a web server in front takes /media/ over.
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
