@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",  # serves the Swagger UI of /api/v1/docs from our static files (no CDN): see "Security headers"
     "csp",
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -161,6 +160,8 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Acuclinic")
+# Flash messages (e.g. "Created patient: NAME") stay on the server, not in a signed but readable cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
