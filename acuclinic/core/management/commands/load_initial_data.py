@@ -32,6 +32,7 @@ from acuclinic.content.models import (
 )
 from acuclinic.core.demo_images import draw_illustration
 from acuclinic.core.models import ClinicSettings, HomePage, StandardPage
+from acuclinic.scheduling.demo import ensure_demo_schedule
 from acuclinic.scheduling.models import Practitioner
 
 PRIVACY_INTRO = "How we use the information you give us when you ask for an appointment or read our articles."
@@ -177,8 +178,11 @@ class Command(BaseCommand):
         WorkflowPage.objects.get_or_create(page=articles_index, defaults={"workflow": workflow})
 
     def practitioners(self):
-        for name, credentials in DEMO_PRACTITIONERS:
-            Practitioner.objects.get_or_create(name=name, defaults={"credentials": credentials})
+        practitioners = [
+            Practitioner.objects.get_or_create(name=name, defaults={"credentials": credentials})[0]
+            for name, credentials in DEMO_PRACTITIONERS
+        ]
+        ensure_demo_schedule(practitioners)  # location, rooms, licences, appointment types
 
     # --- library ---------------------------------------------------------------------------------------------
     def sources(self) -> dict[str, Source]:
