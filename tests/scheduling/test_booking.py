@@ -247,3 +247,22 @@ def test_spring_forward_a_visit_across_the_change_lasts_its_real_duration(clinic
     with pytest.raises(SlotTaken):
         book(clinic, clinic.at(3, 0, day=day), patient=clinic.other_patient)
     book(clinic, clinic.at(3, 30, day=day), patient=clinic.other_patient)
+
+
+def test_a_lost_race_caught_by_the_database_is_reported_as_slot_taken(clinic, monkeypatch):
+    """As when another booking commits between this one's check and its insert: the database refuses the row
+    (exclusion constraint / trigger) and the caller still gets SlotTaken with suggestions, not an IntegrityError."""
+    from acuclinic.scheduling import services
+
+    book(clinic, clinic.at(10))
+    monkeypatch.setattr(services, "_first_conflict", lambda **kwargs: None)
+    with pytest.raises(SlotTaken) as info:
+        book(clinic, clinic.at(10), patient=clinic.other_patient, room=clinic.other_room)
+    assert info.value.conflict == "practitioner"
+    assert info.value.next_free
+    assert Appointment.objects.count() == 1
+    assert (
+        not AuditEvent.objects.filter(object_type="scheduling.appointment")
+        .exclude(object_id=str(Appointment.objects.get().pk))
+        .exists()
+    )  # the refused booking left no audit record either
