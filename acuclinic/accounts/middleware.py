@@ -16,6 +16,8 @@ def _exempt_paths() -> tuple[str, ...]:
     return (
         reverse("wagtailadmin_login"),
         reverse("wagtailadmin_logout"),
+        # The translations of Wagtail's scripts, loaded by the two-step pages' shell: no data.
+        reverse("wagtailadmin_javascript_catalog"),
         "/account/",
         settings.STATIC_URL,
     )

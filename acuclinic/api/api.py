@@ -4,8 +4,8 @@ A request from the API is the same as one from the public form: the JSON is turn
 validated by ``AppointmentRequestForm`` (same messages), triaged the same way and stored by the one write
 path, ``services.submit_appointment_request`` (channel "api"). Every error is a 422
 ``{"errors": [{"field": …, "message": …}]}`` (malformed JSON, wrong types and bodies over
-DATA_UPLOAD_MAX_MEMORY_SIZE included), never a 500; more than the form's hourly allowance from one address
-is a 429.
+DATA_UPLOAD_MAX_MEMORY_SIZE included), never a 500; a body that is not sent as application/json is a 415;
+more than the form's hourly allowance from one address is a 429.
 
 The form's spam defences (honeypot, fill-time stamp) are for browsers and are not applied here; the rate
 limit is. An optional ``Idempotency-Key`` header makes retries safe: the same key with the same request
@@ -32,10 +32,18 @@ from acuclinic.appointments.views import client_ip, clinic_for
 from .schemas import AppointmentRequestCreated, AppointmentRequestIn, ErrorsOut
 
 
+class NotJSON(Exception):
+    pass
+
+
 class JSONParser(Parser):
     """JSON that is also valid text: a lone surrogate ("\\ud800") is valid JSON but cannot be stored."""
 
     def parse_body(self, request):
+        # JSON only: a form on another site can post text/plain or form data without a CORS preflight, never
+        # application/json, so this keeps cross-site forms (and their visitors' addresses) out of the API.
+        if request.content_type != "application/json":
+            raise NotJSON
         data = json.loads(request.body)
         json.dumps(data, ensure_ascii=False).encode()  # UnicodeEncodeError (a ValueError) for lone surrogates
         return data
@@ -135,6 +143,9 @@ def _shape_errors(request, exc: ValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NotJSON):  # ninja wraps every parser error in a 400
+        message = "Send the appointment request as JSON (Content-Type: application/json)."
+        return api.create_response(request, _errors(("body", message)), status=415)
     if exc.status_code == 400:  # ninja's "Cannot parse request body": not JSON, or not UTF-8
         return api.create_response(
             request, _errors(("body", "The body is not valid JSON (UTF-8 text).")), status=422
@@ -228,7 +239,7 @@ _KEY_REUSED = (
 
 @api.post(
     "/v1/appointment-requests",
-    response={201: AppointmentRequestCreated, 422: ErrorsOut, 429: ErrorsOut},
+    response={201: AppointmentRequestCreated, 415: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut},
     summary="Request an appointment",
     description=(
         "Validates like the public form and returns the reference and the triage result. When `urgency` is "

@@ -121,9 +121,7 @@ def test_guidance_is_what_the_confirmation_page_says(demo, client, flags, durati
     assert (response.json()["guidance"], response.json()["guidance_detail"]) == (guidance, detail)
     stored = AppointmentRequest.objects.get()
     page = html.unescape(
-        client.get(
-            reverse("appointment_received", args=[confirmation_token(stored)])
-        ).content.decode()
+        client.get(reverse("appointment_received", args=[confirmation_token(stored)])).content.decode()
     )
     assert re.search(r"<h1[^>]*>" + re.escape(guidance) + "</h1>", page)
     if urgency != "routine":
@@ -440,7 +438,7 @@ def test_openapi_schema_and_docs_are_served(demo, client):
     schema = client.get("/api/v1/openapi.json").json()
     assert schema["info"]["title"] == "Acuclinic API" and schema["info"]["version"] == "1"
     operation = schema["paths"]["/api/v1/appointment-requests"]["post"]
-    assert set(operation["responses"]) == {"201", "422", "429"}
+    assert set(operation["responses"]) == {"201", "415", "422", "429"}
     components = schema["components"]["schemas"]
     assert set(components["RedFlagAnswers"]["properties"]) == {q.key for q in triage.QUESTIONS}
     assert "first_name" in components["AppointmentRequestIn"]["required"]
@@ -451,3 +449,21 @@ def test_openapi_schema_and_docs_are_served(demo, client):
 
 def test_other_methods_are_not_allowed(demo, client):
     assert client.get(URL).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]
+)
+def test_only_json_is_accepted_so_a_cross_site_form_cannot_post(demo, client, content_type):
+    """A form on another site can send text/plain or form data without a CORS preflight, never application/json."""
+    response = client.post(URL, json.dumps(body()), content_type=content_type)
+    assert response.status_code == 415
+    assert response.json() == {
+        "errors": [
+            {
+                "field": "body",
+                "message": "Send the appointment request as JSON (Content-Type: application/json).",
+            }
+        ]
+    }
+    assert not AppointmentRequest.objects.exists()
