@@ -3,11 +3,8 @@ hash-chained so that `manage.py verify_audit_log` detects a changed, inserted or
 
 import csv
 import io
-from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -16,35 +13,14 @@ from django.utils import timezone
 from acuclinic.accounts import audit, roles
 from acuclinic.accounts.models import AppendOnlyError, AuditEvent
 from acuclinic.appointments import services
-from acuclinic.appointments.models import AppointmentRequest
+from tests.factories import make_appointment_request, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def make_user(username, group=None):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@acuclinic.example", "a-long-test-password"
-    )
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def request_obj(demo):
-    return AppointmentRequest.objects.create(
-        reference="QWERTYU7",
-        first_name="Pat",
-        last_name="Example",
-        date_of_birth=date(1970, 1, 2),
-        phone="+12125550100",
-        email="pat@example.org",
-        contact_method="phone",
-        patient_status="new",
-        reason="lower_back",
-        pain_duration="chronic",
-        consent_to_contact=True,
-    )
+    return make_appointment_request()
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from acuclinic.accounts import access, roles
-from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.views import confirmation_token
 from acuclinic.clinical.models import Patient
+from tests.factories import make_appointment_request
 
 pytestmark = pytest.mark.django_db
 
@@ -53,19 +53,7 @@ def is_wagtail_internal(route: str, name: str) -> bool:
 
 @pytest.fixture
 def sample(demo):
-    request = AppointmentRequest.objects.create(
-        reference="ZXCVBNM2",
-        first_name="Pat",
-        last_name="Example",
-        date_of_birth=date(1970, 1, 2),
-        phone="+12125550100",
-        email="pat@example.org",
-        contact_method="phone",
-        patient_status="new",
-        reason="lower_back",
-        pain_duration="chronic",
-        consent_to_contact=True,
-    )
+    request = make_appointment_request("ZXCVBNM2")
     patient = Patient.objects.create(first_name="Pat", last_name="Example", date_of_birth=date(1970, 1, 2))
     return {"request": request, "article": demo, "patient": patient}
 
