@@ -83,8 +83,6 @@ def register_front_desk_permission():
     )
 
 
-
-
 @hooks.register("insert_global_admin_css")
 def inbox_css():
     # A stylesheet file, not an inline <style>: Wagtail's user bar copies this onto public pages, whose

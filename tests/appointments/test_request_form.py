@@ -258,6 +258,8 @@ def test_a_csrf_failure_gives_the_form_back_filled_in(demo, valid_post):
     assert not AppointmentRequest.objects.exists()
     # The page set a fresh CSRF cookie and token: sending again works.
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    again = strict.post(URL, {**valid_post(message="Still here after the error"), "csrfmiddlewaretoken": token})
+    again = strict.post(
+        URL, {**valid_post(message="Still here after the error"), "csrfmiddlewaretoken": token}
+    )
     assert again.status_code == 302
     assert AppointmentRequest.objects.count() == 1

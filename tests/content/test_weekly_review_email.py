@@ -30,6 +30,7 @@ def only_the_weekly_job(monkeypatch):
     """These tests are about the weekly job; other registered jobs (the 15-minute sweep) would muddle them."""
     monkeypatch.setattr(scheduler, "JOBS", {"weekly-review-reminders": JOBS["weekly-review-reminders"]})
 
+
 pytestmark = pytest.mark.django_db
 
 TASK_PATH = "acuclinic.content.tasks.send_weekly_review_reminders"

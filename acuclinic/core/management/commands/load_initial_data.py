@@ -89,7 +89,9 @@ class Command(BaseCommand):
         if home:
             return home
         # Wagtail's migrations create the default locale and the tree's root; a flushed database has neither.
-        Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+        Locale.objects.get_or_create(
+            language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        )
         if Collection.get_first_root_node() is None:
             Collection.add_root(name="Root")
         root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
