@@ -63,7 +63,7 @@ class AuditLogView(WagtailAdminTemplateMixin, TemplateView):
             actor=self.request.user,
             action=AuditEvent.Action.LIST,
             object_type=AuditEvent._meta.label_lower,
-            detail=f"audit log page {page.number}; {querystring}",
+            detail="; ".join(filter(None, [f"audit log page {page.number}", querystring])),
             request=self.request,
         )
         context.update(
@@ -93,7 +93,7 @@ class AuditLogExportView(View):
             actor=request.user,
             action=AuditEvent.Action.EXPORT,
             object_type=AuditEvent._meta.label_lower,
-            detail=f"csv; {_querystring(request.GET)}",
+            detail="; ".join(filter(None, ["csv", _querystring(request.GET)])),
             request=request,
         )
         writer = csv.writer(_Echo())

@@ -70,7 +70,7 @@ class AuditEvent(models.Model):
 
     @property
     def object_ref(self) -> str:
-        return f"{self.object_type}:{self.object_id}" if self.object_type else ""
+        return ":".join(part for part in (self.object_type, self.object_id) if part)
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the hash itself, in a fixed order and format."""

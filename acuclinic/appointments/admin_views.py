@@ -76,7 +76,15 @@ class InboxView(FrontDeskRequiredMixin, WagtailAdminTemplateMixin, TemplateView)
             actor=self.request.user,
             action=AuditEvent.Action.LIST,
             object_type=AppointmentRequest._meta.label_lower,
-            detail=f"inbox page {page.number}: {len(rows)} of {page.paginator.count} requests; {querystring}",
+            detail="; ".join(
+                filter(
+                    None,
+                    [
+                        f"inbox page {page.number}: {len(rows)} of {page.paginator.count} requests",
+                        querystring,
+                    ],
+                )
+            ),
             request=self.request,
         )
         context.update(
@@ -170,7 +178,9 @@ class ExportView(FrontDeskRequiredMixin, View):
             actor=request.user,
             action=AuditEvent.Action.EXPORT,
             object_type=AppointmentRequest._meta.label_lower,
-            detail=f"csv: {queryset.count()} requests; {_filter_querystring(request.GET)}",
+            detail="; ".join(
+                filter(None, [f"csv: {queryset.count()} requests", _filter_querystring(request.GET)])
+            ),
             request=request,
         )
         logger.info("appointment requests exported", extra={"user": request.user.pk})
