@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views import View
 from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
@@ -95,7 +96,8 @@ class PatientListView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templa
             ),
             request=self.request,
         )
-        context.update(search_form=form, query=query, page_obj=page, rows=rows)
+        querystring = urlencode({"q": query}) if query else ""
+        context.update(search_form=form, query=query, page_obj=page, rows=rows, querystring=querystring)
         return context
 
 

@@ -186,3 +186,18 @@ def test_front_desk_cannot_open_the_audit_log(frontdesk):
     client.force_login(frontdesk)
     assert client.get("/admin/audit-log/").status_code in (302, 403)
     assert client.get("/admin/audit-log/export.csv").status_code in (302, 403)
+
+
+def test_the_log_pages_keep_the_search(demo, frontdesk, monkeypatch):
+    from acuclinic.accounts import admin_views
+
+    monkeypatch.setattr(admin_views, "PAGE_SIZE", 2)
+    for i in range(5):
+        audit.record(actor=frontdesk, action="read", object_type="clinical.patient", object_id=i)
+    admin = make_user("ada", roles.ADMINISTRATORS)
+    client = Client()
+    client.force_login(admin)
+    first = client.get("/admin/audit-log/", {"actor": "frida"}).content.decode()
+    assert "Page 1 of 3" in first and 'href="?actor=frida&amp;p=2"' in first
+    second = client.get("/admin/audit-log/", {"actor": "frida", "p": "2"}).content.decode()
+    assert "Page 2 of 3" in second and 'href="?actor=frida&amp;p=1"' in second

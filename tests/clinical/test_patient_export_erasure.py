@@ -541,3 +541,19 @@ class _Null:
 
     def flush(self):
         pass
+
+
+def test_the_patient_list_pages_keep_the_search(demo, monkeypatch):
+    from django.test import Client
+
+    from acuclinic.clinical import admin_views
+    from acuclinic.clinical.models import Patient
+    from tests.factories import make_user
+
+    monkeypatch.setattr(admin_views, "PAGE_SIZE", 2)
+    for i in range(3):
+        Patient.objects.create(first_name=f"Ann{i}", last_name="Ng", date_of_birth=date(1980, 1, 1 + i))
+    client = Client()
+    client.force_login(make_user("frida-pages", "Front desk"))
+    page = client.get("/admin/patients/", {"q": "Ng"}).content.decode()
+    assert "Page 1 of 2" in page and 'href="?q=Ng&amp;p=2"' in page
