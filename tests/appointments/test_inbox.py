@@ -7,8 +7,6 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -23,6 +21,7 @@ from acuclinic.appointments.tasks import inbox_url
 from acuclinic.clinical.models import Patient
 from acuclinic.clinical.services import create_or_match_patient_from_request
 from acuclinic.scheduling.models import Practitioner
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +33,6 @@ BANNER = "data-urgent-banner"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-
-def make_user(username, group=None, **extra):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@acuclinic.example", "a-long-test-password", **extra
-    )
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
@@ -22,6 +20,7 @@ from acuclinic.appointments.models import (
 from acuclinic.clinical import exports, services
 from acuclinic.clinical.models import ErasureReason, Patient
 from acuclinic.scheduling.models import Practitioner
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +44,6 @@ def erase_url(patient) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-
-def make_user(username, group=None, **extra):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@acuclinic.example", "a-long-test-password", **extra
-    )
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def client_for(user) -> Client:
