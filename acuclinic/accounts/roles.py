@@ -54,6 +54,29 @@ ROLES: dict[str, Role] = {
                 "clinical.add_patient",
                 "clinical.change_patient",
                 "clinical.export_patient",
+                # The schedule: bookings, series, the waitlist, and the hours/time off/closures they depend on.
+                "scheduling.view_appointment",
+                "scheduling.add_appointment",
+                "scheduling.change_appointment",
+                "scheduling.view_treatmentplan",
+                "scheduling.add_treatmentplan",
+                "scheduling.change_treatmentplan",
+                "scheduling.view_waitlistentry",
+                "scheduling.add_waitlistentry",
+                "scheduling.change_waitlistentry",
+                "scheduling.view_practitioner",
+                "scheduling.view_workinghours",
+                "scheduling.add_workinghours",
+                "scheduling.change_workinghours",
+                "scheduling.delete_workinghours",
+                "scheduling.view_availabilityexception",
+                "scheduling.add_availabilityexception",
+                "scheduling.change_availabilityexception",
+                "scheduling.delete_availabilityexception",
+                "scheduling.view_closure",
+                "scheduling.add_closure",
+                "scheduling.change_closure",
+                "scheduling.delete_closure",
             ),
         ),
         Role(
@@ -65,6 +88,8 @@ ROLES: dict[str, Role] = {
                 "clinical.view_patient",
                 "clinical.view_clinical_record",
                 "clinical.change_clinical_record",
+                "scheduling.view_appointment",  # their own day (scoped to the practitioner in the views)
+                "scheduling.view_practitioner",
             ),
         ),
         Role(
@@ -103,6 +128,12 @@ ROLES: dict[str, Role] = {
                 "accounts.export_auditevent",
                 "clinical.erase_patient",
                 "core.change_clinicsettings",
+                "scheduling.change_schedulingsettings",
+                *(
+                    f"scheduling.{verb}_{model}"
+                    for model in ("practitioner", "licence", "location", "room", "appointmenttype")
+                    for verb in ("view", "add", "change", "delete")
+                ),
                 "core.add_servicealert",
                 "core.change_servicealert",
                 "core.delete_servicealert",

@@ -3,9 +3,9 @@
 Idempotent: run it again and nothing changes (existing rows are found by name and kept as they are).
 """
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
-from .models import AppointmentType, Licence, Location, Room
+from .models import AppointmentType, Licence, Location, Room, WorkingHours
 
 
 def ensure_demo_schedule(practitioners):
@@ -20,6 +20,30 @@ def ensure_demo_schedule(practitioners):
     for room_name in ("Room 1", "Room 2"):
         Room.objects.get_or_create(location=location, name=room_name)
     for number, practitioner in enumerate(practitioners, start=1):
+        practitioner.locations.add(location)
+        if not practitioner.working_hours.exists():
+            # Weekdays 9–5, Saturday mornings: the hours online booking offers.
+            WorkingHours.objects.bulk_create(
+                [
+                    WorkingHours(
+                        practitioner=practitioner,
+                        location=location,
+                        weekday=day,
+                        starts_at=time(9),
+                        ends_at=time(17),
+                    )
+                    for day in range(5)
+                ]
+                + [
+                    WorkingHours(
+                        practitioner=practitioner,
+                        location=location,
+                        weekday=5,
+                        starts_at=time(9),
+                        ends_at=time(13),
+                    )
+                ]
+            )
         if not practitioner.licences.filter(state=location.state).exists():
             Licence.objects.get_or_create(
                 state=location.state,

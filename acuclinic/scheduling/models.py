@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.text import slugify
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 US_STATE = re.compile(r"^[A-Za-z]{2}$")  # clean() upper-cases it
 
@@ -36,12 +38,45 @@ class Practitioner(models.Model):
     name = models.CharField(max_length=120)
     credentials = models.CharField(max_length=120, blank=True, help_text="e.g. “L.Ac., Dipl. Ac. (NCCAOM)”")
     is_active = models.BooleanField(default=True, help_text="Shown to patients and bookable.")
+    slug = models.SlugField(
+        max_length=140, blank=True, help_text="The public profile's address; made from the name."
+    )
+    photo = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bio = models.TextField(blank=True, help_text="A few sentences for patients, in plain words.")
+    languages = models.CharField(
+        max_length=200, blank=True, default="English", help_text="e.g. “English, Spanish”"
+    )
+    locations = models.ManyToManyField("Location", blank=True, related_name="practitioners")
+    # The staff account of a clinician: their own day, their own calendar feed, and (issue 4) their own patients.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="practitioner",
+    )
+    # SHA-256 of the private calendar feed's token (the token itself is shown once); empty = no feed.
+    feed_token_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], condition=~Q(slug=""), name="practitioner_unique_slug"),
+        ]
 
     def __str__(self):
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug and self.name:
+            base = slugify(self.name)[:130] or "practitioner"
+            slug, n = base, 2
+            while Practitioner.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+                slug, n = f"{base}-{n}", n + 1
+            self.slug = slug
+        super().save(*args, **kwargs)
 
     def licensed_in(self, state: str, on) -> bool:
         """An unexpired licence in that state on that date (``on`` is a date in the location's zone)."""
@@ -226,6 +261,18 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    # Booked from an appointment request (which then ends as "booked") or as one occurrence of a treatment plan.
+    request = models.ForeignKey(
+        "appointments.AppointmentRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bookings",
+    )
+    plan = models.ForeignKey(
+        "TreatmentPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -277,3 +324,301 @@ class Appointment(models.Model):
             errors["cancellation_reason"] = "Give a reason for the cancellation."
         if errors:
             raise ValidationError(errors)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """A practitioner's regular weekly hours at one location, in the location's wall-clock time."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "starts_at"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="working_hours_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="working_hours_weekday"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner.name}: {self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The hours must end after they start."})
+
+
+class AvailabilityException(models.Model):
+    """One day that differs from the weekly hours: time off (all day, or a part of it) or extra hours."""
+
+    class Kind(models.TextChoices):
+        TIME_OFF = "time_off", "Time off"
+        EXTRA_HOURS = "extra_hours", "Extra hours"
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    # Extra hours are at one location; time off without a location applies everywhere.
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="availability_exceptions"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    date = models.DateField()
+    starts_at = models.TimeField(
+        null=True, blank=True, help_text="Leave both times empty for the whole day off."
+    )
+    ends_at = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=120, blank=True, help_text="For staff, e.g. “conference”.")
+
+    class Meta:
+        ordering = ["date", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(starts_at__isnull=True) & Q(ends_at__isnull=True))
+                | (Q(starts_at__isnull=False) & Q(ends_at__gt=models.F("starts_at"))),
+                name="availability_exception_times",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="time_off") | (Q(location__isnull=False) & Q(starts_at__isnull=False)),
+                name="availability_exception_extra_hours_need_place_and_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.practitioner.name} {self.date:%Y-%m-%d}"
+
+    def clean(self):
+        errors = {}
+        if (self.starts_at is None) != (self.ends_at is None):
+            errors["ends_at"] = "Give both times, or neither for the whole day."
+        elif self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The time must end after it starts."
+        if self.kind == self.Kind.EXTRA_HOURS:
+            if not self.location_id:
+                errors["location"] = "Say where the extra hours are."
+            if self.starts_at is None:
+                errors["starts_at"] = "Give the extra hours' times."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Closure(models.Model):
+    """Days a location is closed (holidays): nobody can be booked there."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="closures")
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The last closed day (the same as the first for one day).")
+    reason = models.CharField(max_length=120, help_text="Shown to patients, e.g. “Thanksgiving”.")
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="closure_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.location}: closed {self.starts_on:%Y-%m-%d}–{self.ends_on:%Y-%m-%d} ({self.reason})"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "The last day cannot be before the first."})
+
+
+class TreatmentPlan(models.Model):
+    """A course booked as a series (e.g. weekly for 6 weeks, then monthly); each occurrence is an Appointment."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    patient = models.ForeignKey("clinical.Patient", on_delete=models.PROTECT, related_name="treatment_plans")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="treatment_plans")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="treatment_plans")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    # The pattern as booked, e.g. "weekly ×6, then monthly ×3" — for people; the occurrences are the appointments.
+    pattern = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Treatment plan {self.pk} ({self.pattern})"
+
+
+class WaitlistEntry(models.Model):
+    """A patient who wants an earlier (or any) slot; when one frees up, the next person waiting is offered it."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a slot"
+        BOOKED = "booked", "Booked"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    patient = models.ForeignKey("clinical.Patient", on_delete=models.CASCADE, related_name="waitlist_entries")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="waitlist_entries")
+    practitioner = models.ForeignKey(
+        Practitioner,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        help_text="Empty: any practitioner.",
+    )
+    # The booking the patient would like to move earlier, if any.
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    earliest = models.DateField(help_text="First day the patient can come.")
+    latest = models.DateField(help_text="Last day that would be useful.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    offered_start = models.DateTimeField(null=True, blank=True)
+    offered_practitioner = models.ForeignKey(
+        Practitioner, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offered_room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]  # first come, first offered
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latest__gte=models.F("earliest")), name="waitlist_dates_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Waitlist entry {self.pk} ({self.status})"
+
+
+class AppointmentNotification(models.Model):
+    """An e-mail about an appointment, kept until sent (an outbox: the worker sends and retries it).
+
+    Patient mails carry the time, place, practitioner and links; clinic mails carry references only. Neither carries
+    anything about the patient's health.
+    """
+
+    class Kind(models.TextChoices):
+        PATIENT_CONFIRMATION = "patient_confirmation", "Confirmation to the patient"
+        PATIENT_CANCELLED = "patient_cancelled", "Cancellation to the patient"
+        PATIENT_RESCHEDULED = "patient_rescheduled", "New time to the patient"
+        PATIENT_WAITLIST_OFFER = "patient_waitlist_offer", "Waitlist offer to the patient"
+        CLINIC_BOOKED = "clinic_booked", "Online booking to the clinic"
+        CLINIC_CANCELLED = "clinic_cancelled", "Online cancellation to the clinic"
+        CLINIC_RESCHEDULED = "clinic_rescheduled", "Online reschedule to the clinic"
+
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({'sent' if self.sent_at else 'unsent'})"
+
+
+class SentReminder(models.Model):
+    """One reminder sent for one appointment time, offset and channel: the unique key makes sending exactly-once,
+    and a moved appointment (new ``for_start``) gets its reminders again."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="sent_reminders")
+    for_start = models.DateTimeField()
+    offset_minutes = models.PositiveIntegerField()
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "for_start", "offset_minutes", "channel"], name="reminder_sent_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} reminder, {self.offset_minutes} min before #{self.appointment_id}"
+
+
+@register_setting(icon="date")
+class SchedulingSettings(BaseSiteSetting):
+    """Online booking rules the clinic can change (Settings → Scheduling)."""
+
+    online_change_cutoff_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Patients can cancel or move a booking online until this many hours before it."
+    )
+    reminder_offsets_hours = models.CharField(
+        max_length=40,
+        default="48, 2",
+        help_text="When reminders go out, in hours before the appointment, separated by commas.",
+    )
+    sms_reminders = models.BooleanField(default=False, help_text="Also send reminders by text message.")
+    staff_notification_email = models.EmailField(
+        blank=True,
+        help_text="Who is told of online bookings, cancellations and moves (else the clinic e-mail).",
+    )
+    waitlist_offer_hours = models.PositiveSmallIntegerField(
+        default=12, help_text="How long a patient on the waitlist has to take an offered slot."
+    )
+
+    class Meta:
+        verbose_name = "Scheduling settings"
+
+    def reminder_offsets(self) -> list[timedelta]:
+        hours = []
+        for part in self.reminder_offsets_hours.split(","):
+            part = part.strip()
+            if part:
+                hours.append(timedelta(hours=float(part)))
+        return sorted(set(hours), reverse=True)
+
+    def clean(self):
+        try:
+            offsets = self.reminder_offsets()
+        except ValueError:
+            raise ValidationError(
+                {"reminder_offsets_hours": "Use numbers of hours separated by commas, e.g. “48, 2”."}
+            ) from None
+        if any(o <= timedelta(0) or o > timedelta(days=14) for o in offsets):
+            raise ValidationError(
+                {"reminder_offsets_hours": "Each reminder must be between 0 and 336 hours before."}
+            )
