@@ -28,6 +28,8 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "request_appointment": PUBLIC,
     "appointment_received": PUBLIC,  # reachable only with a signed, expiring token
     "helpful_vote": PUBLIC,
+    "practitioner_list": PUBLIC,
+    "practitioner_profile": PUBLIC,
     "acuclinic_api:api-root": PUBLIC,
     "acuclinic_api:openapi-json": PUBLIC,
     "acuclinic_api:openapi-view": PUBLIC,

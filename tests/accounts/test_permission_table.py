@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from acuclinic.accounts import access, roles
 from acuclinic.appointments.views import confirmation_token
 from acuclinic.clinical.models import Patient
+from acuclinic.scheduling.models import Practitioner
 from tests.factories import make_appointment_request
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +68,7 @@ def url_for(name: str, sample) -> str:
         "wagtailcore_authenticate_with_password": {"page_view_restriction_id": 999999, "page_id": article.pk},
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
+        "practitioner_profile": {"slug": Practitioner.objects.filter(is_active=True).first().slug},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
