@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
@@ -10,13 +10,9 @@ from django.views.decorators.http import require_safe
 from . import selectors
 
 
-def booking_url(practitioner) -> str | None:
-    """The public booking flow, started with this practitioner chosen; None until that flow exists."""
-    try:
-        base = reverse("booking_start")
-    except NoReverseMatch:  # the booking pages land separately; until then the profile offers no link
-        return None
-    return f"{base}?{urlencode({'practitioner': practitioner.slug})}"
+def booking_url(practitioner) -> str:
+    """The public booking flow, started with this practitioner chosen."""
+    return f"{reverse('booking_start')}?{urlencode({'practitioner': practitioner.slug})}"
 
 
 def photo_alt(practitioner) -> str:
