@@ -38,6 +38,12 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "acuclinic_api:openapi-json": PUBLIC,
     "acuclinic_api:openapi-view": PUBLIC,
     "acuclinic_api:create_appointment_request": PUBLIC,
+    # FHIR scheduling: public schedules and free slots; a booking is read back only with its manage token.
+    "acuclinic_api:fhir_schedule_search": PUBLIC,
+    "acuclinic_api:fhir_schedule_read": PUBLIC,
+    "acuclinic_api:fhir_slot_search": PUBLIC,
+    "acuclinic_api:fhir_appointment_create": PUBLIC,
+    "acuclinic_api:fhir_appointment_read": PUBLIC,
     "wagtaildocs_serve": PUBLIC,
     "wagtaildocs_authenticate_with_password": PUBLIC,
     "wagtailcore_authenticate_with_password": PUBLIC,

@@ -25,6 +25,7 @@ PRINCIPALS = [ANONYMOUS, NO_ROLE, *roles.ROLES, SUPERUSER]
 POST_ONLY = {
     "helpful_vote",
     "acuclinic_api:create_appointment_request",
+    "acuclinic_api:fhir_appointment_create",
     "appointments_request_log_attempt",
     "appointments_request_assign",
     "appointments_request_end",
@@ -69,6 +70,8 @@ def url_for(name: str, sample) -> str:
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
         "practitioner_profile": {"slug": Practitioner.objects.filter(is_active=True).first().slug},
+        "acuclinic_api:fhir_schedule_read": {"schedule_id": "0-0"},
+        "acuclinic_api:fhir_appointment_read": {"token": "not-a-token"},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
