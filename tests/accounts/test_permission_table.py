@@ -72,6 +72,8 @@ def url_for(name: str, sample) -> str:
         "practitioner_profile": {"slug": Practitioner.objects.filter(is_active=True).first().slug},
         "acuclinic_api:fhir_schedule_read": {"schedule_id": "0-0"},
         "acuclinic_api:fhir_appointment_read": {"token": "not-a-token"},
+        "booking_manage": {"token": "not-a-token"},  # main's booking pages (not yet in this table's kwargs)
+        "booking_calendar": {"token": "not-a-token"},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
