@@ -31,6 +31,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "booking_details": PUBLIC,
     "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
     "booking_calendar": PUBLIC,  # the same token
+    "booking_move": PUBLIC,  # the same token
     "helpful_vote": PUBLIC,
     "acuclinic_api:api-root": PUBLIC,
     "acuclinic_api:openapi-json": PUBLIC,
