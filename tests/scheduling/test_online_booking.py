@@ -298,3 +298,47 @@ def test_the_days_list_stops_at_the_horizon(client, clinic):
     assert "Monday, June 3" in days.text and "Tuesday, June 4" in days.text
     assert "Wednesday, June 5" not in days.text
     assert date(2030, 6, 5) > DAY
+
+
+def test_the_patient_moves_the_booking_through_the_link(client, clinic):
+    link = book_online(client, clinic, clinic.at(9))
+    appointment = Appointment.objects.get(patient=clinic.patient, start=clinic.at(9))
+    move = client.get(link + "move/")
+    assert move.status_code == 200 and "Monday, June 3" in move.text
+    times = client.get(link + "move/", {"day": DAY.isoformat()})
+    # Its own 9:00 does not block 9:30 (the buffer of the booking being moved does not count).
+    assert "9:30 AM" in times.text
+    response = client.post(link + "move/", {"start": clinic.at(11).isoformat()})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start == clinic.at(11) and appointment.status == AppointmentStatus.CONFIRMED
+    assert Kind.PATIENT_RESCHEDULED in appointment.notifications.values_list("kind", flat=True)
+    assert Kind.CLINIC_RESCHEDULED in appointment.notifications.values_list("kind", flat=True)
+    assert "Your appointment has been moved." in client.get(link).text
+
+
+def test_moving_to_a_time_taken_meanwhile_keeps_the_booking_and_offers_others(client, clinic):
+    link = book_online(client, clinic, clinic.at(9))
+    appointment = Appointment.objects.get(patient=clinic.patient, start=clinic.at(9))
+    book_appointment(
+        patient=clinic.other_patient,
+        practitioner=appointment.practitioner,
+        room=appointment.room,
+        appointment_type=clinic.follow_up,
+        start=clinic.at(11),
+    )
+    response = client.post(link + "move/", {"start": clinic.at(11).isoformat()})
+    assert response.status_code == 409
+    assert "That time was just taken" in response.text
+    appointment.refresh_from_db()
+    assert appointment.start == clinic.at(9)
+
+
+def test_no_online_move_inside_the_cut_off(client, clinic):
+    link = book_online(client, clinic, clinic.at(11))
+    with freeze_time(clinic.at(11) - timedelta(hours=2)):
+        response = client.post(
+            link + "move/", {"start": clinic.at(9, day=DAY + timedelta(days=1)).isoformat()}
+        )
+    assert response.status_code == 302 and response["Location"] == link
+    assert Appointment.objects.get(patient=clinic.patient).start == clinic.at(11)
