@@ -341,4 +341,4 @@ def test_no_online_move_inside_the_cut_off(client, clinic):
             link + "move/", {"start": clinic.at(9, day=DAY + timedelta(days=1)).isoformat()}
         )
     assert response.status_code == 302 and response["Location"] == link
-    assert Appointment.objects.get(patient=clinic.patient).start == clinic.at(11)
+    assert Appointment.objects.get(patient=clinic.patient, booked_online=True).start == clinic.at(11)
