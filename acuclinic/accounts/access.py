@@ -31,6 +31,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "booking_details": PUBLIC,
     "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
     "booking_calendar": PUBLIC,  # the same token
+    "booking_move": PUBLIC,  # the same token
     "helpful_vote": PUBLIC,
     "practitioner_list": PUBLIC,
     "practitioner_profile": PUBLIC,

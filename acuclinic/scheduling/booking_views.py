@@ -345,3 +345,86 @@ def manage_calendar(request, token):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="acupuncture-appointment.ics"'
     return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def move(request, token):
+    """Choose a new day and time for the same visit with the same practitioner, until the cut-off."""
+    appointment = _appointment_for(token)
+    clinic = clinic_for(request)
+    changeable, cutoff = _changeable(request, appointment)
+    if not changeable:
+        return redirect("booking_manage", token=token)
+    location, zone = appointment.location, appointment.location.zone
+    context = {
+        "clinic": clinic,
+        "appointment": appointment,
+        "token": token,
+        "local_start": appointment.start.astimezone(zone),
+    }
+    status = 200
+    if request.method == "POST":
+        start = _parse_instant(request.POST.get("start"))
+        if start is None:
+            return redirect("booking_move", token=token)
+        slot = next(
+            (
+                s
+                for s in availability.free_slots(
+                    appointment_type=appointment.appointment_type,
+                    location=location,
+                    practitioner=appointment.practitioner,
+                    day_from=start.astimezone(zone).date(),
+                    day_to=start.astimezone(zone).date(),
+                    patient=appointment.patient,
+                    moving=appointment,
+                )
+                if s.start == start
+            ),
+            None,
+        )
+        try:
+            services.reschedule_appointment(
+                appointment=appointment,
+                start=start,
+                room=location.rooms.get(pk=slot.room_id) if slot else appointment.room,
+                by=None,
+                online=True,
+            )
+        except services.SlotTaken as taken:
+            context["taken"] = [
+                {"start": s.isoformat(), "local": s.astimezone(zone)} for s in taken.next_free
+            ]
+            status = 409
+        except ValidationError as error:
+            context["errors"] = error.messages
+            status = 400
+        else:
+            messages.success(
+                request, "Your appointment has been moved. We have sent you an e-mail with the new time."
+            )
+            return redirect("booking_manage", token=token)
+    day = _parse_day(request.GET.get("day"))
+    today = timezone.localtime(timezone.now(), zone).date()
+    search = {
+        "appointment_type": appointment.appointment_type,
+        "location": location,
+        "practitioner": appointment.practitioner,
+        "patient": appointment.patient,
+        "moving": appointment,
+    }
+    if day is None:
+        days = OrderedDict()
+        for slot in availability.free_slots(
+            day_from=today, day_to=today + timedelta(days=appointment.appointment_type.horizon_days), **search
+        ):
+            local_day = slot.start.astimezone(zone).date()
+            if local_day not in days and len(days) == DAYS_SHOWN:
+                break
+            days[local_day] = days.get(local_day, 0) + 1
+        context["days"] = list(days.items())
+    else:
+        context["day"] = day
+        context["times"] = _distinct_starts(availability.free_slots(day_from=day, day_to=day, **search), zone)
+    return render(request, "scheduling/book/move.html", context, status=status)

@@ -162,7 +162,7 @@ def test_a_time_taken_meanwhile_offers_the_next_free_times_and_keeps_the_details
     assert response.status_code == 409
     assert "That time was just taken" in response.text
     assert 'value="returning@example.org"' in response.text
-    assert re.search(r"Book Monday, June 3 at 10:30 AM", response.text)
+    assert re.search(r"Book Monday, June 3 at 11:00 AM", response.text)
     assert not Appointment.objects.filter(patient=clinic.patient, start__gte=start).exists()
 
 
@@ -204,7 +204,7 @@ def test_a_new_patient_books_a_first_visit_online_when_the_type_allows_it(client
         ("date_of_birth", "13/45/1980", "not a real date"),
         ("date_of_birth", "1980-01-01", "Enter the date as MM/DD/YYYY"),
         ("email", "not-an-address", "Enter a valid email address."),
-        ("phone", "12", "is not a phone number"),
+        ("phone", "12", "is not a valid phone number"),
         ("first_name", "", "This field is required."),
     ],
 )
@@ -291,9 +291,54 @@ def test_a_forged_or_foreign_link_finds_nothing(client, clinic):
 
 
 def test_the_days_list_stops_at_the_horizon(client, clinic):
-    clinic.follow_up.horizon_days = 3
+    # NOW + 4 days is Wednesday June 5, 08:00 in New York: that morning's first time (9:00) is already too far.
+    clinic.follow_up.horizon_days = 4
     clinic.follow_up.save()
     days = client.get(reverse("booking_start"), choice(clinic))
     assert "Monday, June 3" in days.text and "Tuesday, June 4" in days.text
     assert "Wednesday, June 5" not in days.text
     assert date(2030, 6, 5) > DAY
+
+
+def test_the_patient_moves_the_booking_through_the_link(client, clinic):
+    link = book_online(client, clinic, clinic.at(9))
+    appointment = Appointment.objects.get(patient=clinic.patient, start=clinic.at(9))
+    move = client.get(link + "move/")
+    assert move.status_code == 200 and "Monday, June 3" in move.text
+    times = client.get(link + "move/", {"day": DAY.isoformat()})
+    # Its own 9:00 does not block 9:30 (the buffer of the booking being moved does not count).
+    assert "9:30 AM" in times.text
+    response = client.post(link + "move/", {"start": clinic.at(11).isoformat()})
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start == clinic.at(11) and appointment.status == AppointmentStatus.CONFIRMED
+    assert Kind.PATIENT_RESCHEDULED in appointment.notifications.values_list("kind", flat=True)
+    assert Kind.CLINIC_RESCHEDULED in appointment.notifications.values_list("kind", flat=True)
+    assert "Your appointment has been moved." in client.get(link).text
+
+
+def test_moving_to_a_time_taken_meanwhile_keeps_the_booking_and_offers_others(client, clinic):
+    link = book_online(client, clinic, clinic.at(9))
+    appointment = Appointment.objects.get(patient=clinic.patient, start=clinic.at(9))
+    book_appointment(
+        patient=clinic.other_patient,
+        practitioner=appointment.practitioner,
+        room=appointment.room,
+        appointment_type=clinic.follow_up,
+        start=clinic.at(11),
+    )
+    response = client.post(link + "move/", {"start": clinic.at(11).isoformat()})
+    assert response.status_code == 409
+    assert "That time was just taken" in response.text
+    appointment.refresh_from_db()
+    assert appointment.start == clinic.at(9)
+
+
+def test_no_online_move_inside_the_cut_off(client, clinic):
+    link = book_online(client, clinic, clinic.at(11))
+    with freeze_time(clinic.at(11) - timedelta(hours=2)):
+        response = client.post(
+            link + "move/", {"start": clinic.at(9, day=DAY + timedelta(days=1)).isoformat()}
+        )
+    assert response.status_code == 302 and response["Location"] == link
+    assert Appointment.objects.get(patient=clinic.patient, booked_online=True).start == clinic.at(11)

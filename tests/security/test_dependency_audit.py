@@ -175,7 +175,9 @@ def test_a_release_newer_than_the_pin_only_warns_during_the_grace_period(pypi, r
     pypi.project("parserlib", {"1.0.0": 400, "1.0.1": 2})
     code, out, err = run("parserlib==1.0.0")
     assert code == 0
-    assert "WARNING: parserlib 1.0.0: behind the latest release, 1.0.1" in err and "fails after 7 days" in err
+    assert (
+        "WARNING: parserlib 1.0.0: behind the latest release, 1.0.1" in err and "fails after 14 days" in err
+    )
     assert "0 of them at exactly their version" in out
 
 
