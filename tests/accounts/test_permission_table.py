@@ -74,6 +74,7 @@ def url_for(name: str, sample) -> str:
         "acuclinic_api:fhir_appointment_read": {"token": "not-a-token"},
         "booking_manage": {"token": "not-a-token"},  # main's booking pages (not yet in this table's kwargs)
         "booking_calendar": {"token": "not-a-token"},
+        "booking_move": {"token": "not-a-token"},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
