@@ -70,8 +70,14 @@ class Choice:
         slug = params.get("practitioner", "")
         self.any_practitioner = slug == "any"
         self.practitioner = None
-        if slug and not self.any_practitioner and self.appointment_type is not None:
-            self.practitioner = self.appointment_type.practitioners.filter(is_active=True, slug=slug).first()
+        if slug and not self.any_practitioner:
+            # From a profile's "Book with …" the practitioner may come before the visit type.
+            offering = (
+                self.appointment_type.practitioners
+                if self.appointment_type is not None
+                else Practitioner.objects.filter(appointment_types__isnull=False).distinct()
+            )
+            self.practitioner = offering.filter(is_active=True, slug=slug).first()
         self.day = _parse_day(params.get("day"))
         self.start = _parse_instant(params.get("start"))
 
@@ -138,7 +144,10 @@ def book(request):
         context["locations"] = Location.objects.filter(rooms__is_active=True).distinct()
         return render(request, "scheduling/book/location.html", context)
     if choice.appointment_type is None:
-        context["types"] = online_types()
+        types = online_types()
+        if choice.practitioner is not None:
+            types = types.filter(practitioners=choice.practitioner)
+        context["types"] = types
         return render(request, "scheduling/book/type.html", context)
     if choice.practitioner is None and not choice.any_practitioner:
         context["practitioners"] = choice.appointment_type.practitioners.filter(is_active=True).order_by(

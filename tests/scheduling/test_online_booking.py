@@ -342,3 +342,13 @@ def test_no_online_move_inside_the_cut_off(client, clinic):
         )
     assert response.status_code == 302 and response["Location"] == link
     assert Appointment.objects.get(patient=clinic.patient, booked_online=True).start == clinic.at(11)
+
+
+def test_a_profile_link_keeps_the_practitioner_through_the_visit_type_step(client, clinic):
+    types = client.get(
+        reverse("booking_start"), {"location": clinic.location.pk, "practitioner": "pat-needles"}
+    )
+    assert "Which visit with Pat Needles?" in types.text
+    assert "practitioner=pat-needles" in types.text
+    days = client.get(reverse("booking_start"), choice(clinic, practitioner="pat-needles"))
+    assert "With: <strong>Pat Needles, L.Ac.</strong>" in days.text
