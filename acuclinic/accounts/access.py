@@ -27,6 +27,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "search": PUBLIC,
     "request_appointment": PUBLIC,
     "appointment_received": PUBLIC,  # reachable only with a signed, expiring token
+    "waitlist_offer": PUBLIC,  # reachable only with a signed, expiring token
     "helpful_vote": PUBLIC,
     "acuclinic_api:api-root": PUBLIC,
     "acuclinic_api:openapi-json": PUBLIC,
@@ -56,6 +57,10 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "appointments_request_reopen": frozenset({FRONT_DESK}),
     "appointments_request_acknowledge": frozenset({FRONT_DESK}),
     "appointments_request_patient": frozenset({FRONT_DESK}),
+    # Treatment plans and the waitlist: the front desk.
+    "scheduling_plan_new": frozenset({FRONT_DESK}),
+    "scheduling_plan_detail": frozenset({FRONT_DESK}),
+    "scheduling_waitlist": frozenset({FRONT_DESK}),
     # Patients: the front desk and clinicians read; the front desk exports; administrators erase on request.
     "clinical_patient_list": frozenset({FRONT_DESK, CLINICIANS}),
     "clinical_patient_detail": frozenset({FRONT_DESK, CLINICIANS}),

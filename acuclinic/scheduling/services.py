@@ -192,6 +192,11 @@ def cancel_appointment(*, appointment: Appointment, by, reason: str) -> Appointm
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
         # The reason may say something about the patient's health: it stays on the appointment, not in the log.
         audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=cancelled")
+        # The freed time goes to the waitlist once the cancellation is committed (never for a rolled-back one).
+        from .waitlist import after_cancellation
+
+        pk = appointment.pk
+        transaction.on_commit(lambda: after_cancellation(pk))
     return appointment
 
 

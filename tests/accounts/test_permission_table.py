@@ -67,6 +67,8 @@ def url_for(name: str, sample) -> str:
         "wagtailcore_authenticate_with_password": {"page_view_restriction_id": 999999, "page_id": article.pk},
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
+        "waitlist_offer": {"token": "not-a-valid-token"},
+        "scheduling_plan_detail": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
