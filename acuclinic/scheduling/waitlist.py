@@ -333,7 +333,9 @@ def accept_offer(*, entry: WaitlistEntry, now: datetime | None = None) -> Appoin
             if old is not None and old.holds_time:
                 # First, so that a new time overlapping the old one is not refused as the patient's own clash;
                 # if the booking then fails, the rollback restores the old appointment.
-                services.cancel_appointment(appointment=old, by=None, reason=MOVED_EARLIER_REASON)
+                services.cancel_appointment(
+                    appointment=old, by=None, reason=MOVED_EARLIER_REASON, online=True
+                )
             appointment = services.book_appointment(
                 patient=entry.patient,
                 practitioner=entry.offered_practitioner,
