@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.scheduling import plans
@@ -338,3 +339,117 @@ def test_cancelling_one_occurrence_changes_only_that_one(working_clinic, desk):
     )
     assert result.plan.appointments.count() == 9  # still part of the plan, as a cancelled visit
     assert TreatmentPlan.objects.get().status == TreatmentPlan.Status.ACTIVE
+
+
+# --- the back office --------------------------------------------------------------------------------------------
+def plan_form_data(clinic, first_day, at="10:00"):
+    return {
+        "patient": clinic.patient.pk,
+        "practitioner": clinic.practitioner.pk,
+        "appointment_type": clinic.follow_up.pk,
+        "location": clinic.location.pk,
+        "first_date": first_day.strftime("%m/%d/%Y"),
+        "first_time": at,
+        "phase1_every": "1",
+        "phase1_unit": "weeks",
+        "phase1_count": "3",
+        "phase2_every": "",
+        "phase2_unit": "months",
+        "phase2_count": "",
+        "phase3_every": "",
+        "phase3_unit": "months",
+        "phase3_count": "",
+    }
+
+
+@pytest.fixture
+def desk_client(db):
+    from django.test import Client
+
+    from acuclinic.accounts.roles import FRONT_DESK
+    from tests.factories import make_user
+
+    client = Client()
+    client.force_login(make_user("desk-plan-views", FRONT_DESK))
+    return client
+
+
+def test_plan_form_preview_and_confirm(working_clinic, desk_client):
+    from django.urls import reverse
+
+    clinic = working_clinic
+    url = reverse("scheduling_plan_new")
+    first_day = timezone.localdate(timezone=clinic.location.zone) + timedelta(days=7)
+    first_day += timedelta(days=(0 - first_day.weekday()) % 7)  # a Monday
+    # The form, from the patient's page: reading it is recorded.
+    page = desk_client.get(f"{url}?patient={clinic.patient.pk}")
+    assert page.status_code == 200 and clinic.patient.last_name in page.content.decode()
+    assert AuditEvent.objects.filter(
+        action="read", object_type="clinical.patient", object_id=str(clinic.patient.pk)
+    ).exists()
+    # Bad input: messages next to the fields, never a 500.
+    bad = {
+        **plan_form_data(clinic, first_day),
+        "first_date": "2030-06-03",
+        "phase1_count": "",
+        "patient": "x",
+    }
+    response = desk_client.post(url, bad)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "MM/DD/YYYY" in html and "record number" in html and "aria-describedby" in html
+    # The preview: the second week is taken, with alternatives.
+    book_appointment(
+        patient=clinic.other_patient,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        appointment_type=clinic.follow_up,
+        start=plans.services.local_start(clinic.location, first_day + timedelta(weeks=1), time(10)),
+    )
+    data = plan_form_data(clinic, first_day)
+    response = desk_client.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200 and html.count("conflict: practitioner already booked") == 1
+    assert html.count(">free<") == 2
+    assert not Appointment.objects.filter(patient=clinic.patient).exists()
+    # Confirm without choosing for the conflicting visit: nothing booked, the visit is marked.
+    response = desk_client.post(
+        url, {**data, "action": "confirm", "visit-0": "proposed", "visit-2": "proposed"}
+    )
+    assert response.status_code == 400 and 'id="visit-1-error"' in response.content.decode()
+    assert not TreatmentPlan.objects.exists()
+    # Choose the first alternative offered for it.
+    proposal = plans.propose_series(
+        patient=clinic.patient,
+        practitioner=clinic.practitioner,
+        location=clinic.location,
+        appointment_type=clinic.follow_up,
+        first_start=plans.services.local_start(clinic.location, first_day, time(10)),
+        pattern=[Phase(WEEKS, 1, 3)],
+    )
+    alternative = proposal[1].alternatives[0]
+    assert f'value="{alternative.key}"' in html
+    response = desk_client.post(
+        url,
+        {**data, "action": "confirm", "visit-0": "proposed", "visit-1": alternative.key, "visit-2": "skip"},
+    )
+    plan = TreatmentPlan.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "scheduling_plan_detail", args=[plan.pk]
+    )
+    assert [a.start for a in plan.appointments.order_by("start")] == [proposal[0].start, alternative.start]
+    detail = desk_client.get(response["Location"])
+    assert detail.status_code == 200 and "weekly ×3" in detail.content.decode()
+
+
+def test_plan_pages_are_for_the_front_desk_only(working_clinic):
+    from django.test import Client
+    from django.urls import reverse
+
+    from acuclinic.accounts.roles import CLINICIANS
+    from tests.factories import make_user
+
+    client = Client()
+    client.force_login(make_user("clin-plans", CLINICIANS))
+    assert client.get(reverse("scheduling_plan_new")).status_code == 403
+    assert client.post(reverse("scheduling_plan_new"), plan_form_data(working_clinic, DAY)).status_code == 403

@@ -377,4 +377,42 @@ def test_patient_without_email_is_offered_without_an_outbox_row(clinic, django_c
         cancel(taken)
     entry.refresh_from_db()
     assert entry.status == Status.OFFERED
-    assert not AppointmentNotification.objects.exists()
+    assert not AppointmentNotification.objects.filter(kind="patient_waitlist_offer").exists()
+
+
+# --- the back office --------------------------------------------------------------------------------------------
+def test_the_desk_lists_and_adds_waitlist_entries(clinic):
+    from acuclinic.accounts.roles import CLINICIANS, FRONT_DESK
+    from tests.factories import make_user
+
+    desk = Client()
+    desk.force_login(make_user("desk-wl", FRONT_DESK))
+    url = reverse("scheduling_waitlist")
+    day = local_day(clinic, soon(clinic, 10))
+    data = {
+        "patient": clinic.patient.pk,
+        "appointment_type": clinic.first_visit.pk,
+        "location": clinic.location.pk,
+        "practitioner": "",
+        "earliest": day.strftime("%m/%d/%Y"),
+        "latest": "2030-01-01",
+    }
+    response = desk.post(url, data)
+    assert response.status_code == 400 and "MM/DD/YYYY" in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+    data["latest"] = (day + timedelta(days=5)).strftime("%m/%d/%Y")
+    data["patient"] = 999999
+    assert "No patient has this record number" in desk.post(url, data).content.decode()
+    data["patient"] = clinic.patient.pk
+    assert desk.post(url, data).status_code == 302
+    entry = WaitlistEntry.objects.get()
+    assert entry.practitioner is None and entry.created_by.username == "desk-wl"
+    page = desk.get(url)
+    assert page.status_code == 200 and f'data-entry="{entry.pk}"' in page.content.decode()
+    assert AuditEvent.objects.filter(
+        action="list", object_type="scheduling.waitlistentry", actor_username="desk-wl"
+    ).exists()
+
+    clinician = Client()
+    clinician.force_login(make_user("clin-wl", CLINICIANS))
+    assert clinician.get(url).status_code == 403
