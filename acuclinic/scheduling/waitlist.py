@@ -316,7 +316,7 @@ def accept_offer(*, entry: WaitlistEntry, now: datetime | None = None) -> Appoin
     try:
         with transaction.atomic():
             entry = (
-                WaitlistEntry.objects.select_for_update()
+                WaitlistEntry.objects.select_for_update(of=("self",))
                 .select_related(
                     "patient", "appointment_type", "appointment", "offered_practitioner", "offered_room"
                 )
@@ -406,7 +406,7 @@ def expire_offers(*, now: datetime | None = None) -> int:
     ):
         with transaction.atomic():
             entry = (
-                WaitlistEntry.objects.select_for_update()
+                WaitlistEntry.objects.select_for_update(of=("self",))
                 .select_related("appointment_type")
                 .filter(pk=pk, status=Status.OFFERED, offer_expires_at__lte=now)
                 .first()

@@ -3,6 +3,7 @@ expiring link from the offer e-mail; patients have no accounts."""
 
 import logging
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -47,7 +48,7 @@ def waitlist_offer(request, token: str):
         except services.SlotTaken:
             context["state"] = "taken"
             return render(request, TEMPLATE, context, status=409)
-        except Exception:  # ValidationError: the online rules no longer allow it (e.g. too soon now)
+        except ValidationError:  # the online rules no longer allow it (e.g. too soon by now)
             logger.info("waitlist offer not bookable", extra={"waitlist_entry": entry.pk})
             context["state"] = "taken"
             return render(request, TEMPLATE, context, status=409)
