@@ -32,6 +32,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
     "booking_calendar": PUBLIC,  # the same token
     "booking_move": PUBLIC,  # the same token
+    "waitlist_offer": PUBLIC,  # reachable only with a signed, expiring token
     "helpful_vote": PUBLIC,
     "practitioner_list": PUBLIC,
     "practitioner_profile": PUBLIC,
@@ -69,6 +70,10 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "appointments_request_reopen": frozenset({FRONT_DESK}),
     "appointments_request_acknowledge": frozenset({FRONT_DESK}),
     "appointments_request_patient": frozenset({FRONT_DESK}),
+    # Treatment plans and the waitlist: the front desk.
+    "scheduling_plan_new": frozenset({FRONT_DESK}),
+    "scheduling_plan_detail": frozenset({FRONT_DESK}),
+    "scheduling_waitlist": frozenset({FRONT_DESK}),
     # Patients: the front desk and clinicians read; the front desk exports; administrators erase on request.
     "clinical_patient_list": frozenset({FRONT_DESK, CLINICIANS}),
     "clinical_patient_detail": frozenset({FRONT_DESK, CLINICIANS}),

@@ -112,6 +112,16 @@ register(
 )
 
 
+register(
+    PeriodicJob(
+        # An unanswered waitlist offer passes to the next person once it expires (scheduling.waitlist).
+        name="expire-waitlist-offers",
+        period=every(minutes=5),
+        task="acuclinic.scheduling.waitlist_tasks.expire_waitlist_offers",
+    )
+)
+
+
 def enqueue_due_jobs(
     now: datetime | None = None, jobs: list[PeriodicJob] | None = None
 ) -> list[tuple[str, str]]:

@@ -204,6 +204,11 @@ def cancel_appointment(*, appointment: Appointment, by, reason: str, online: boo
             detail=f"status=cancelled{' online' if online else ''}",
         )
         notify(appointment=appointment, event=Event.CANCELLED, online=online)
+        # The freed time goes to the waitlist once the cancellation is committed (never for a rolled-back one).
+        from .waitlist import after_cancellation
+
+        pk = appointment.pk
+        transaction.on_commit(lambda: after_cancellation(pk))
     return appointment
 
 

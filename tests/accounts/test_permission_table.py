@@ -75,6 +75,8 @@ def url_for(name: str, sample) -> str:
         "booking_manage": {"token": "not-a-token"},  # main's booking pages (not yet in this table's kwargs)
         "booking_calendar": {"token": "not-a-token"},
         "booking_move": {"token": "not-a-token"},
+        "waitlist_offer": {"token": "not-a-valid-token"},
+        "scheduling_plan_detail": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
