@@ -32,6 +32,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
     "booking_calendar": PUBLIC,  # the same token
     "booking_move": PUBLIC,  # the same token
+    "booking_earlier": PUBLIC,  # the same token
     "waitlist_offer": PUBLIC,  # reachable only with a signed, expiring token
     "helpful_vote": PUBLIC,
     "practitioner_list": PUBLIC,

@@ -312,13 +312,14 @@ def _changeable(request, appointment: Appointment) -> tuple[bool, timedelta]:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def manage(request, token):
+def manage(request, token, *, earlier_form=None, status=200):
+    from .waitlist import EarlierSlotForm
+
     appointment = _appointment_for(token)
     clinic = clinic_for(request)
     changeable, cutoff = _changeable(request, appointment)
-    form = CancelBookingForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
+    form = CancelBookingForm(request.POST if earlier_form is None and request.method == "POST" else None)
+    if request.method == "POST" and earlier_form is None:
         if not changeable:
             status = 409
         elif form.is_valid():
@@ -338,6 +339,14 @@ def manage(request, token):
         "changeable": changeable,
         "cutoff_hours": int(cutoff.total_seconds() // 3600),
         "cancel_form": form,
+        "earlier_form": earlier_form
+        or EarlierSlotForm(
+            appointment=appointment,
+            initial={
+                "earliest": timezone.localtime(timezone.now(), appointment.location.zone).strftime("%m/%d/%Y")
+            },
+        ),
+        "waiting": appointment.waitlist_entries.filter(status__in=["waiting", "offered"]).exists(),
         "cancelled": appointment.status == AppointmentStatus.CANCELLED,
     }
     return render(request, "scheduling/book/manage.html", context, status=status)
@@ -437,3 +446,28 @@ def move(request, token):
         context["day"] = day
         context["times"] = _distinct_starts(availability.free_slots(day_from=day, day_to=day, **search), zone)
     return render(request, "scheduling/book/move.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["POST"])
+def ask_for_earlier(request, token):
+    """Join the waitlist for an earlier time; the booking stays as it is until an offer is accepted."""
+    from .waitlist import EarlierSlotForm, request_earlier_slot
+
+    appointment = _appointment_for(token)
+    changeable, _ = _changeable(request, appointment)
+    if not changeable:
+        return redirect("booking_manage", token=token)
+    form = EarlierSlotForm(request.POST, appointment=appointment)
+    if form.is_valid():
+        try:
+            request_earlier_slot(appointment=appointment, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("earliest", message)
+        else:
+            messages.success(
+                request, "You are on the waitlist. If an earlier time frees up, we will e-mail you."
+            )
+            return redirect("booking_manage", token=token)
+    return manage(request, token, earlier_form=form, status=400)

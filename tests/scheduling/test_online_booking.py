@@ -352,3 +352,18 @@ def test_a_profile_link_keeps_the_practitioner_through_the_visit_type_step(clien
     assert "practitioner=pat-needles" in types.text
     days = client.get(reverse("booking_start"), choice(clinic, practitioner="pat-needles"))
     assert "With: <strong>Pat Needles, L.Ac.</strong>" in days.text
+
+
+def test_the_patient_asks_for_an_earlier_time_through_the_link(client, clinic):
+    later = clinic.at(11, day=DAY + timedelta(days=7))
+    link = book_online(client, clinic, later)
+    page = client.get(link)
+    assert "Tell me about earlier times" in page.text
+    bad = client.post(link + "earlier/", {"earliest": "06/20/2030"})  # after the booking itself
+    assert bad.status_code == 400 and "Choose a day before your current appointment." in bad.text
+    response = client.post(link + "earlier/", {"earliest": "06/03/2030"})
+    assert response.status_code == 302
+    appointment = Appointment.objects.get(patient=clinic.patient, start=later)
+    entry = appointment.waitlist_entries.get()
+    assert entry.earliest == DAY and entry.practitioner == appointment.practitioner
+    assert "You are on the waitlist" in client.get(link).text
