@@ -30,6 +30,7 @@ POST_ONLY = {
     "appointments_request_reopen",
     "appointments_request_acknowledge",
     "appointments_request_patient",
+    "scheduling_calendar_feed_revoke",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
@@ -67,6 +68,8 @@ def url_for(name: str, sample) -> str:
         "wagtailcore_authenticate_with_password": {"page_view_restriction_id": 999999, "page_id": article.pk},
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
+        "scheduling_calendar_feed": {"token": "not-a-valid-token"},
+        "scheduling_calendar_feed_revoke": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
