@@ -17,6 +17,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, name="sitemap"),
     path("search/", content_views.search, name="search"),
     path("request-appointment/", include("acuclinic.appointments.urls")),
+    path("book/", include("acuclinic.scheduling.booking_urls")),
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),

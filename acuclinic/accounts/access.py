@@ -27,6 +27,11 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "search": PUBLIC,
     "request_appointment": PUBLIC,
     "appointment_received": PUBLIC,  # reachable only with a signed, expiring token
+    "booking_start": PUBLIC,
+    "booking_details": PUBLIC,
+    "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
+    "booking_calendar": PUBLIC,  # the same token
+    "booking_move": PUBLIC,  # the same token
     "helpful_vote": PUBLIC,
     "acuclinic_api:api-root": PUBLIC,
     "acuclinic_api:openapi-json": PUBLIC,

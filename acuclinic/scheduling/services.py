@@ -37,6 +37,7 @@ from .models import (
     Practitioner,
     Room,
 )
+from .notifications import Event, notify
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ def book_appointment(
                         f"{' online' if online else ''}"
                     ),
                 )
+                notify(appointment=appointment, event=Event.BOOKED, online=online)
     except IntegrityError as exc:
         conflict = overlap_conflict(exc)
         if conflict is None:
@@ -175,8 +177,11 @@ def book_appointment(
     return appointment
 
 
-def cancel_appointment(*, appointment: Appointment, by, reason: str) -> Appointment:
-    """Cancel; a cancelled appointment holds no time, so the slot is free again at once."""
+def cancel_appointment(*, appointment: Appointment, by, reason: str, online: bool = False) -> Appointment:
+    """Cancel; a cancelled appointment holds no time, so the slot is free again at once.
+
+    ``online``: the patient cancelled through their link (the clinic is told; the desk saw nothing happen).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Give a reason for the cancellation.", code="reason_required")
@@ -191,7 +196,13 @@ def cancel_appointment(*, appointment: Appointment, by, reason: str) -> Appointm
         appointment.cancellation_reason = reason[:200]
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
         # The reason may say something about the patient's health: it stays on the appointment, not in the log.
-        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=cancelled")
+        audit.record(
+            actor=by,
+            action=AuditEvent.Action.CHANGE,
+            obj=appointment,
+            detail=f"status=cancelled{' online' if online else ''}",
+        )
+        notify(appointment=appointment, event=Event.CANCELLED, online=online)
     return appointment
 
 

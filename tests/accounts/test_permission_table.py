@@ -69,6 +69,10 @@ def url_for(name: str, sample) -> str:
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
         "scheduling_calendar_feed": {"token": "not-a-valid-token"},
+        # Patients' booking links: a token that does not verify (the page says the link no longer works).
+        "booking_manage": {"token": "not-a-valid-token"},
+        "booking_move": {"token": "not-a-valid-token"},
+        "booking_calendar": {"token": "not-a-valid-token"},
         "scheduling_calendar_feed_revoke": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):

@@ -3,19 +3,9 @@
 from email import message_from_bytes, policy
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 from icalendar import Calendar
 
 from acuclinic.scheduling import sms
-
-
-@pytest.fixture
-def manage_page(settings):
-    """`booking_manage` resolvable: the real page when merged, else a stand-in route (tests/scheduling/notify_urls)."""
-    try:
-        reverse("booking_manage", kwargs={"token": "x"})
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = "tests.scheduling.notify_urls"
 
 
 @pytest.fixture

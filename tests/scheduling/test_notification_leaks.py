@@ -7,7 +7,7 @@ and text message, and the feed is read. Only the To of a message sent to the pat
 """
 
 import io
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core import mail
@@ -25,13 +25,13 @@ from acuclinic.scheduling import feed
 from acuclinic.scheduling.models import AppointmentNotification, SchedulingSettings
 from acuclinic.scheduling.notifications import Event, notify
 from acuclinic.scheduling.reminders import send_due_reminders
-from acuclinic.scheduling.services import book_appointment, cancel_appointment, window_for
+from acuclinic.scheduling.services import book_appointment, cancel_appointment, local_start, window_for
 from acuclinic.scheduling.sms import ConsoleBackend, SmsMessage
 from tests.security.test_no_health_data_leaks import Mark, logs, mail_text  # noqa: F401 - fixture
 
-from .notify_helpers import manage_page, sms_outbox  # noqa: F401 - fixtures
+from .notify_helpers import sms_outbox  # noqa: F401 - fixture
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("manage_page")]
+pytestmark = pytest.mark.django_db
 
 TASK_PATH = "acuclinic.scheduling.tasks.send_appointment_notification"
 
@@ -70,25 +70,25 @@ def test_marked_patient_data_never_reaches_mails_texts_feed_or_logs(
     config = SchedulingSettings.for_site(Site.objects.get(is_default_site=True))
     config.sms_reminders = True
     config.save()
-    start = (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+    day = timezone.localtime(timezone.now(), clinic.location.zone).date() + timedelta(days=3)
+    start = local_start(clinic.location, day, time(10, 0))
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        appointment = book_appointment(
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book_appointment(  # online: the service queues the patient's and the clinic's e-mails
             patient=patient,
             practitioner=clinic.practitioner,
             room=clinic.room,
-            appointment_type=clinic.follow_up,
+            appointment_type=clinic.first_visit,
             start=start,
-            online=False,
+            online=True,
         )
-        notify(appointment=appointment, event=Event.BOOKED, online=True)
     run_worker()
     # Reminders for the booked time, by e-mail and text.
     assert send_due_reminders(now=appointment.start - timedelta(hours=47)) == 2
 
     # Moved (as a move service does) and told; then reminded for the new time; then cancelled with a marked reason.
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        window = window_for(clinic.follow_up, appointment.start + timedelta(days=1))
+        window = window_for(clinic.first_visit, appointment.start + timedelta(days=1))
         appointment.start, appointment.end = window.start, window.end
         appointment.blocked_until = window.blocked_until
         appointment.save()
@@ -96,9 +96,10 @@ def test_marked_patient_data_never_reaches_mails_texts_feed_or_logs(
         notify(appointment=appointment, event=Event.RESCHEDULED, online=True)
     run_worker()
     assert send_due_reminders(now=appointment.start - timedelta(hours=1)) == 2
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        appointment = cancel_appointment(appointment=appointment, by=None, reason=f"{mark.text} sciatica")
-        notify(appointment=appointment, event=Event.CANCELLED, online=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = cancel_appointment(
+            appointment=appointment, by=None, reason=f"{mark.text} sciatica", online=True
+        )
     run_worker()
 
     assert not AppointmentNotification.objects.filter(sent_at__isnull=True).exists()
