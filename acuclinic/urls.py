@@ -10,6 +10,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from acuclinic.api.api import api
 from acuclinic.content import views as content_views
 from acuclinic.core import views as core_views
+from acuclinic.scheduling import feed_views as calendar_feed_views
 from acuclinic.scheduling.sitemaps import PractitionerSitemap
 
 urlpatterns = [
@@ -29,6 +30,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),
+    # A practitioner's private calendar feed: the token in the address is the key (scheduling/feed.py).
+    path("calendar/<str:token>.ics", calendar_feed_views.calendar_feed, name="scheduling_calendar_feed"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

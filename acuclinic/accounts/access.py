@@ -52,6 +52,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "wagtailcore_authenticate_with_password": PUBLIC,
     "wagtailcore_login": PUBLIC,
     "media": PUBLIC,
+    "scheduling_calendar_feed": PUBLIC,  # a practitioner's private feed: 404 without a valid token
     # Signing in.
     "accounts:two_factor_setup": SIGNED_IN,
     "accounts:two_factor_verify": SIGNED_IN,
@@ -81,6 +82,10 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "clinical_patient_export_json": frozenset({FRONT_DESK}),
     "clinical_patient_export_fhir": frozenset({FRONT_DESK}),
     "clinical_patient_erase": frozenset({ADMINISTRATORS}),
+    # Private calendar feeds: a clinician manages their own link; administrators switch off anyone's.
+    "scheduling_my_calendar_feed": frozenset({CLINICIANS}),
+    "scheduling_calendar_feeds": frozenset({ADMINISTRATORS}),
+    "scheduling_calendar_feed_revoke": frozenset({ADMINISTRATORS}),
     # The audit log: administrators.
     "accounts_audit_log": frozenset({ADMINISTRATORS}),
     "accounts_audit_log_export": frozenset({ADMINISTRATORS}),

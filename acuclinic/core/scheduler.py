@@ -120,6 +120,23 @@ register(
         task="acuclinic.scheduling.waitlist_tasks.expire_waitlist_offers",
     )
 )
+# Scheduling (acuclinic/scheduling/tasks.py): reminders go out at their times (48 h, 2 h … before), so the job runs
+# often; each reminder is claimed once, so a late or doubled run sends nothing twice. Unsent booking e-mails are
+# swept up like the requests' ones.
+register(
+    PeriodicJob(
+        name="appointment-reminders",
+        period=every(minutes=5),
+        task="acuclinic.scheduling.tasks.send_due_reminders",
+    )
+)
+register(
+    PeriodicJob(
+        name="requeue-unsent-appointment-notifications",
+        period=every(minutes=15),
+        task="acuclinic.scheduling.tasks.requeue_unsent_notifications",
+    )
+)
 
 
 def enqueue_due_jobs(

@@ -10,6 +10,13 @@ which nobody at the desk saw happen.
 
 from enum import StrEnum
 
+from django.conf import settings
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from acuclinic.accounts.patient_links import Purpose, make_token
+
+from . import tasks
 from .models import Appointment, AppointmentNotification
 
 Kind = AppointmentNotification.Kind
@@ -50,10 +57,28 @@ def notify(*, appointment: Appointment, event: Event, online: bool) -> list[Appo
 
 def _enqueue_on_commit(notification: AppointmentNotification) -> None:
     """Hand the row to the worker once the change is committed (the sending task lives in ``tasks.py``)."""
-    from django.db import transaction
-
-    try:
-        from . import tasks
-    except ImportError:  # the sending task comes with the mail work; rows wait in the outbox
-        return
     transaction.on_commit(lambda: tasks.send_appointment_notification.enqueue(notification.pk))
+
+
+def absolute_url(path: str) -> str:
+    """Links in e-mails and texts: the site's public address (``SITE_URL``) and a path."""
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def booking_manage_url(appointment: Appointment) -> str:
+    """The patient's signed, expiring link to cancel or move this booking (no account, no record id in clear)."""
+    token = make_token(purpose=Purpose.MANAGE_BOOKING, object_id=appointment.pk)
+    return absolute_url(reverse("booking_manage", kwargs={"token": token}))
+
+
+# The front desk's page of one appointment, once it exists; until then the clinic mail links to the back office
+# home and the appointment number is in the mail.
+BACKOFFICE_APPOINTMENT_URL_NAME = "scheduling_appointment_detail"
+
+
+def backoffice_url(appointment: Appointment) -> str:
+    try:
+        path = reverse(BACKOFFICE_APPOINTMENT_URL_NAME, kwargs={"pk": appointment.pk})
+    except NoReverseMatch:
+        path = reverse("wagtailadmin_home")
+    return absolute_url(path)

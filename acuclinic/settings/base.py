@@ -195,6 +195,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Acuclinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Text-message reminders: the dotted path of a backend class (acuclinic/scheduling/sms.py; README "Text messages").
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "acuclinic.scheduling.sms.ConsoleBackend")
 
 CACHES = {
     "default": {

@@ -32,6 +32,7 @@ POST_ONLY = {
     "appointments_request_reopen",
     "appointments_request_acknowledge",
     "appointments_request_patient",
+    "scheduling_calendar_feed_revoke",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
@@ -77,6 +78,9 @@ def url_for(name: str, sample) -> str:
         "booking_move": {"token": "not-a-token"},
         "waitlist_offer": {"token": "not-a-valid-token"},
         "scheduling_plan_detail": {"pk": 999999},
+        "scheduling_calendar_feed": {"token": "not-a-valid-token"},
+        "scheduling_calendar_feed_revoke": {"pk": 999999},
+        "booking_earlier": {"token": "not-a-token"},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})

@@ -1,0 +1,221 @@
+"""The words of every booking e-mail, reminder and text message. Built when sent, from the appointment as it is then.
+
+What they may say: the time (in the location's zone), the place, the practitioner, how to prepare, and links. What
+they never say: the reason for the visit, the appointment type's clinical name, a cancellation reason, or anything
+else about the patient's health — and clinic mails do not even name the patient (references only).
+"""
+
+from dataclasses import dataclass
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from . import ics, notifications
+from .models import Appointment, AppointmentNotification, AppointmentStatus, SchedulingSettings
+
+Kind = AppointmentNotification.Kind
+
+PREPARE = (
+    "How to prepare",
+    "- Please arrive 10 minutes early (15 minutes for your first visit, to fill in a short form).",
+    "- Eat a light meal 1 to 2 hours before. Please do not come on an empty stomach.",
+    "- Wear loose, comfortable clothes that roll up easily above the elbows and knees.",
+    "- Bring your insurance card and a list of the medicines you take.",
+)
+
+
+def clinic_settings():
+    from wagtail.models import Site
+
+    from acuclinic.core.models import ClinicSettings
+
+    site = Site.objects.filter(is_default_site=True).first()
+    return ClinicSettings.for_site(site) if site else ClinicSettings()
+
+
+def scheduling_settings() -> SchedulingSettings:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    return SchedulingSettings.for_site(site) if site else SchedulingSettings()
+
+
+def when(appointment: Appointment, *, short: bool = False) -> str:
+    """E.g. "Tuesday, December 1, 2026 at 10:30 AM EST" — the wall-clock time at the location, with its zone."""
+    local = appointment.start.astimezone(appointment.location.zone)
+    hour = local.hour % 12 or 12
+    if short:
+        return f"{local:%a %b} {local.day} at {hour}:{local:%M %p} {local.tzname()}"
+    return f"{local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p} {local.tzname()}"
+
+
+def where(appointment: Appointment) -> str:
+    return ics.location_text(appointment)
+
+
+@dataclass
+class Mail:
+    subject: str
+    body: str
+    to: list[str]
+    calendar: bytes | None = None
+    method: str = ""
+
+    def email_message(self) -> EmailMessage:
+        message = EmailMessage(self.subject, self.body, settings.DEFAULT_FROM_EMAIL, self.to)
+        if self.calendar is not None:
+            # text/calendar with its METHOD, as RFC 6047 (iMIP) asks, so mail apps offer "add to calendar".
+            part = MIMEText(self.calendar.decode(), "calendar", "utf-8")
+            part.set_param("method", self.method)
+            part.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+            message.attach(part)
+        return message
+
+
+def _contact_lines(clinic) -> list[str]:
+    lines = []
+    if clinic.phone:
+        lines.append(f"Our phone number: {clinic.phone_display}")
+    if clinic.contact_email:
+        lines.append(f"Our e-mail: {clinic.contact_email}")
+    return lines
+
+
+def _visit_lines(appointment: Appointment) -> list[str]:
+    return [
+        f"When: {when(appointment)} ({appointment.appointment_type.duration_minutes} minutes)",
+        f"Where: {where(appointment)}",
+        f"With: {appointment.practitioner}",
+    ]
+
+
+def _manage_lines(appointment: Appointment, clinic) -> list[str]:
+    hours = scheduling_settings().online_change_cutoff_hours
+    lines = [
+        "To cancel or change this appointment, use this link (it is just for you; please do not share it):",
+        notifications.booking_manage_url(appointment),
+        f"Online changes are possible until {hours} hours before the appointment.",
+    ]
+    if clinic.phone:
+        lines[-1] += f" After that, please call us at {clinic.phone_display}."
+    return lines
+
+
+def patient_mail(notification: AppointmentNotification) -> Mail:
+    appointment = notification.appointment
+    clinic = clinic_settings()
+    to = [appointment.patient.email]
+    if notification.kind == Kind.PATIENT_CANCELLED:
+        lines = [
+            "Your appointment has been cancelled.",
+            "",
+            f"It was on {when(appointment)} with {appointment.practitioner} at {where(appointment)}.",
+            "",
+            f"To book another time: {notifications.absolute_url('/')}",
+            *_contact_lines(clinic),
+        ]
+        return Mail(
+            subject=f"Cancelled: your appointment on {when(appointment, short=True)}",
+            body="\n".join(lines) + "\n",
+            to=to,
+            calendar=ics.appointment_ics(appointment, cancelled=True),
+            method="CANCEL",
+        )
+    moved = notification.kind == Kind.PATIENT_RESCHEDULED
+    if moved:
+        opening, subject = "Your appointment has a new time.", "New time for your appointment"
+    elif appointment.status == AppointmentStatus.PENDING:
+        opening, subject = (
+            "We are holding this time for you. We will confirm it shortly.",
+            "Your appointment request",
+        )
+    else:
+        opening, subject = "Your appointment is booked.", "Your appointment is booked"
+    lines = [
+        opening,
+        "",
+        *_visit_lines(appointment),
+        "",
+        "The calendar file attached adds it to your calendar.",
+        "",
+        *PREPARE,
+        "",
+        *_manage_lines(appointment, clinic),
+        "",
+        *_contact_lines(clinic),
+        "",
+        clinic.emergency_notice,
+    ]
+    return Mail(
+        subject=f"{subject}: {when(appointment, short=True)}",
+        body="\n".join(lines) + "\n",
+        to=to,
+        calendar=ics.appointment_ics(appointment),
+        method="REQUEST",
+    )
+
+
+CLINIC_WORDING = {
+    Kind.CLINIC_BOOKED: ("Online booking", "An appointment was booked online."),
+    Kind.CLINIC_CANCELLED: ("Online cancellation", "An appointment was cancelled online."),
+    Kind.CLINIC_RESCHEDULED: ("Online reschedule", "An appointment was moved online."),
+}
+
+
+def clinic_recipients() -> list[str]:
+    address = scheduling_settings().staff_notification_email or clinic_settings().contact_email
+    return [address] if address else []
+
+
+def clinic_mail(notification: AppointmentNotification) -> Mail:
+    """References only: number, time, practitioner, place and a back-office link. No name, no reason."""
+    appointment = notification.appointment
+    label, opening = CLINIC_WORDING[notification.kind]
+    lines = [
+        opening,
+        "",
+        f"Appointment: #{appointment.pk}",
+        f"{'New time' if notification.kind == Kind.CLINIC_RESCHEDULED else 'When'}: {when(appointment)}",
+        f"Practitioner: {appointment.practitioner.name}",
+        f"Location: {appointment.location.name}",
+        "",
+        "Open it in the back office (sign-in required):",
+        notifications.backoffice_url(appointment),
+    ]
+    return Mail(
+        subject=f"[{label}] Appointment #{appointment.pk}, {when(appointment, short=True)}",
+        body="\n".join(lines) + "\n",
+        to=clinic_recipients(),
+    )
+
+
+def reminder_mail(appointment: Appointment) -> Mail:
+    clinic = clinic_settings()
+    lines = [
+        "This is a reminder of your appointment.",
+        "",
+        *_visit_lines(appointment),
+        "",
+        *PREPARE,
+        "",
+        *_manage_lines(appointment, clinic),
+        "",
+        *_contact_lines(clinic),
+        "",
+        clinic.emergency_notice,
+    ]
+    return Mail(
+        subject=f"Reminder: your appointment on {when(appointment, short=True)}",
+        body="\n".join(lines) + "\n",
+        to=[appointment.patient.email],
+    )
+
+
+def reminder_text(appointment: Appointment) -> str:
+    clinic = clinic_settings()
+    return (
+        f"{clinic.practice_name}: reminder of your appointment with {appointment.practitioner.name} "
+        f"on {when(appointment, short=True)} at {appointment.location.name}. "
+        f"To cancel or change: {notifications.booking_manage_url(appointment)}"
+    )
