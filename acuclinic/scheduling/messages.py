@@ -219,3 +219,37 @@ def reminder_text(appointment: Appointment) -> str:
         f"on {when(appointment, short=True)} at {appointment.location.name}. "
         f"To cancel or change: {notifications.booking_manage_url(appointment)}"
     )
+
+
+def waitlist_offer_mail(notification: AppointmentNotification) -> Mail:
+    """An earlier time for a patient on the waitlist: when, where, with whom, until when to take it, and the link."""
+    from .waitlist import offer_url
+
+    entry = notification.waitlist_entry
+    location = entry.location
+    local = entry.offered_start.astimezone(location.zone)
+    expires = entry.offer_expires_at.astimezone(location.zone)
+    clinic = clinic_settings()
+    hour, expires_hour = local.hour % 12 or 12, expires.hour % 12 or 12
+    lines = [
+        "Hello,",
+        "",
+        "An earlier appointment time has become free, and you are next on our waitlist:",
+        "",
+        f"When: {local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p} {local.tzname()}",
+        f"Where: {location.name}" + (f", {' '.join(location.address.split())}" if location.address else ""),
+        f"With: {entry.offered_practitioner}",
+        "",
+        "To take it, open this link (it is just for you; please do not share it):",
+        offer_url(entry),
+        "",
+        f"The offer is kept for you until {expires:%A} at {expires_hour}:{expires:%M %p} {expires.tzname()}. "
+        "If you do nothing, your current booking stays as it is.",
+        "",
+        *_contact_lines(clinic),
+    ]
+    return Mail(
+        subject=f"An earlier appointment time is free — {clinic.practice_name}",
+        body="\n".join(lines),
+        to=[entry.patient.email],
+    )

@@ -41,7 +41,6 @@ def send_appointment_notification(notification_pk: int) -> str:
             return "gone"
         if notification.sent_at:
             return "already sent"
-        appointment = notification.appointment
         reason_not_sent = _not_to_send(notification)
         if reason_not_sent:
             # Closed without a message: nothing to retry (the row keeps why, in words about the row only).
@@ -53,11 +52,12 @@ def send_appointment_notification(notification_pk: int) -> str:
                 extra={"notification": notification.pk, "kind": notification.kind, "why": reason_not_sent},
             )
             return reason_not_sent
-        mail = (
-            messages.clinic_mail(notification)
-            if notification.kind in CLINIC_KINDS
-            else messages.patient_mail(notification)
-        )
+        if notification.kind == Kind.PATIENT_WAITLIST_OFFER:
+            mail = messages.waitlist_offer_mail(notification)
+        elif notification.kind in CLINIC_KINDS:
+            mail = messages.clinic_mail(notification)
+        else:
+            mail = messages.patient_mail(notification)
         notification.attempts += 1
         if not [to for to in mail.to if to]:
             notification.last_error = "no recipient configured"
@@ -77,7 +77,7 @@ def send_appointment_notification(notification_pk: int) -> str:
                 "appointment notification failed; will retry",
                 extra={
                     "notification": notification.pk,
-                    "appointment": appointment.pk,
+                    "appointment": notification.appointment_id,
                     "kind": notification.kind,
                     "attempts": notification.attempts,
                     "error": type(exc).__name__,
@@ -90,15 +90,23 @@ def send_appointment_notification(notification_pk: int) -> str:
         notification.save(update_fields=["attempts", "sent_at", "last_error"])
     logger.info(
         "appointment notification sent",
-        extra={"notification": notification.pk, "appointment": appointment.pk, "kind": notification.kind},
+        extra={
+            "notification": notification.pk,
+            "appointment": notification.appointment_id,
+            "kind": notification.kind,
+        },
     )
     return "sent"
 
 
 def _not_to_send(notification: AppointmentNotification) -> str:
     appointment = notification.appointment
+    if notification.kind == Kind.PATIENT_WAITLIST_OFFER:
+        entry = notification.waitlist_entry
+        if entry is None or entry.status != entry.Status.OFFERED or entry.offer_expires_at <= timezone.now():
+            return "the offer is no longer open"
+        return "" if entry.patient.email else "no patient e-mail address"
     if appointment is None or notification.kind not in PATIENT_KINDS | CLINIC_KINDS:
-        # Waitlist offers are sent by the waitlist's own task.
         return "not an appointment e-mail"
     if notification.kind in PATIENT_KINDS and not appointment.patient.email:
         return "no patient e-mail address"

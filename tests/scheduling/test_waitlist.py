@@ -5,7 +5,6 @@ import threading
 from datetime import date, time, timedelta
 
 import pytest
-from django.core import mail  # noqa: F401 - the outbox rows are the e-mails here; sending is tasks.py's
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -416,3 +415,35 @@ def test_the_desk_lists_and_adds_waitlist_entries(clinic):
     clinician = Client()
     clinician.force_login(make_user("clin-wl", CLINICIANS))
     assert clinician.get(url).status_code == 403
+
+
+def test_the_offer_e_mail_names_the_time_and_the_link_and_closes_when_the_offer_does(
+    clinic, django_capture_on_commit_callbacks, mailoutbox
+):
+    from acuclinic.scheduling.tasks import send_appointment_notification
+
+    start = soon(clinic, 10)
+    taken = book(clinic, start, clinic.patients[4])
+    later = book(clinic, start + timedelta(days=2), clinic.patients[3])
+    fits = join(clinic, clinic.patients[3], start, appointment=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel(taken)
+    fits.refresh_from_db()
+    row = AppointmentNotification.objects.get(kind=AppointmentNotification.Kind.PATIENT_WAITLIST_OFFER)
+    mailoutbox.clear()
+    assert send_appointment_notification.call(row.pk) == "sent"
+    (mail,) = mailoutbox
+    assert mail.to == [clinic.patients[3].email]
+    local = start.astimezone(clinic.location.zone)
+    assert f"at 10:00 AM {local.tzname()}" in mail.body
+    assert waitlist.offer_url(fits) in mail.body
+    assert clinic.patients[3].first_name not in mail.body  # no name, nothing of health
+    # A second offer row for an offer that has meanwhile expired is closed without a message.
+    fits.offer_expires_at = timezone.now() - timedelta(minutes=1)
+    fits.save(update_fields=["offer_expires_at"])
+    stale = AppointmentNotification.objects.create(
+        kind=AppointmentNotification.Kind.PATIENT_WAITLIST_OFFER, waitlist_entry=fits
+    )
+    mailoutbox.clear()
+    assert send_appointment_notification.call(stale.pk) == "the offer is no longer open"
+    assert mailoutbox == []
