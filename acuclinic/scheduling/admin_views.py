@@ -121,8 +121,8 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
             location=location,
             day=day,
             today=today,
-            prev_url=link(day - step),
-            next_url=link(day + step),
+            prev_url=link(days[0] - step),  # a week moves from its Monday
+            next_url=link(days[0] + step),
             today_url=link(today),
             other_view_url=f"{reverse('scheduling_calendar')}?{urlencode(other_params)}",
             other_view=other_view,
@@ -239,6 +239,14 @@ class AppointmentActionView(ManageRequiredMixin, AppointmentDetailView):
                 return redirect(self.detail_url())
         messages.error(request, "Nothing was changed: please correct the form below.")
         self.load(request.user, self.object.pk)
+        # The page is shown again, with the patient: a read like any other.
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.READ,
+            obj=self.object,
+            detail=f"after a refused {self.form_name.removesuffix('_form')}",
+            request=request,
+        )
         context = self.get_context_data(**{self.form_name: form}, **extra)
         context["focus_form"] = self.form_name
         return self.render_to_response(context, status=409 if extra else 400)
@@ -484,7 +492,11 @@ class BookFromRequestView(BookView):
     def get(self, request, *args, **kwargs):
         self.load_request(kwargs["pk"])
         audit.record(
-            actor=request.user, action=AuditEvent.Action.READ, obj=self.request_obj, detail="booking form"
+            actor=request.user,
+            action=AuditEvent.Action.READ,
+            obj=self.request_obj,
+            detail="booking form",
+            request=request,
         )
         form = BookForm(with_patient=False, initial=self.initial())
         return self.render_to_response(self.get_context_data(form=form))
@@ -497,6 +509,13 @@ class BookFromRequestView(BookView):
             if response is not None:
                 return response
         messages.error(request, "Nothing was booked: please correct the form below.")
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.READ,
+            obj=self.request_obj,
+            detail="booking form, after a refused booking",
+            request=request,
+        )
         context = self.get_context_data(form=form)
         return self.render_to_response(context, status=409 if context.get("next_free") else 400)
 
