@@ -94,6 +94,16 @@ register(
 
 register(
     PeriodicJob(
+        # The dashboard warns too; the e-mail reaches whoever keeps the licences even if nobody signs in.
+        name="weekly-licence-expiry-warnings",
+        period=weekly(weekday=0, at=time(8, 0)),
+        task="acuclinic.scheduling.licence_tasks.send_licence_expiry_warnings",
+    )
+)
+
+
+register(
+    PeriodicJob(
         # A worker that dies between a failed send and queuing its retry would strand the e-mail: sweep them up.
         name="requeue-unsent-request-notifications",
         period=every(minutes=15),

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
+from acuclinic.clinical import services as clinical_services
 
 from .models import (
     HOLDING_STATUSES,
@@ -192,7 +193,7 @@ def book_appointment(
 def cancel_appointment(*, appointment: Appointment, by, reason: str, online: bool = False) -> Appointment:
     """Cancel; a cancelled appointment holds no time, so the slot is free again at once.
 
-    ``online``: the patient cancelled through their link (the clinic is then told too).
+    ``online``: the patient cancelled through their link (the clinic is told; the desk saw nothing happen).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -539,3 +540,56 @@ def _grid_starts(location: Location, after: datetime, until: datetime):
                 yield instant
             minutes += int(SLOT_GRID.total_seconds() // 60)
         day += timedelta(days=1)
+
+
+def book_for_patient_details(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    email: str,
+    phone: str,
+    practitioner: Practitioner,
+    location: Location,
+    appointment_type: AppointmentType,
+    start: datetime,
+    status: str = AppointmentStatus.CONFIRMED,
+    source: str = "API booking",
+    now: datetime | None = None,
+) -> Appointment:
+    """An online booking from a patient's details (the FHIR API): match or create the patient, then book the first
+    active room at the location that is free, all or nothing — a refused booking leaves no new patient behind.
+
+    Raises ``ValidationError`` (not bookable) or ``SlotTaken`` (practitioner or patient busy, or no room free).
+    """
+    with transaction.atomic():
+        patient = clinical_services.find_or_create_patient(
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            email=email,
+            phone=phone,
+            by=None,
+            source=source,
+        )
+        rooms = list(location.rooms.filter(is_active=True).order_by("name", "pk"))
+        if not rooms:
+            raise ValidationError("No treatment room is in use at this location.", code="no_room")
+        taken = None
+        for room in rooms:
+            try:
+                return book_appointment(
+                    patient=patient,
+                    practitioner=practitioner,
+                    room=room,
+                    appointment_type=appointment_type,
+                    start=start,
+                    status=status,
+                    online=True,
+                    now=now,
+                )
+            except SlotTaken as exc:
+                if exc.conflict != "room":
+                    raise
+                taken = exc  # another room may still be free at that time
+        raise taken

@@ -1,10 +1,13 @@
-"""The schedule in the Wagtail back office: URLs and the "Schedule" menu item (front desk and clinicians)."""
+"""Scheduling in the back office: the schedule's URLs and "Schedule" menu item (front desk and clinicians), and the
+dashboard panel that warns of licences about to expire."""
 
 from django.urls import path, reverse
+from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.components import Component
 
-from . import admin_views
+from . import admin_views, selectors
 from .selectors import can_view_schedule
 
 
@@ -56,3 +59,26 @@ def register_schedule_menu_item():
     return ScheduleMenuItem(
         "Schedule", reverse("scheduling_calendar"), name="schedule", icon_name="date", order=55
     )
+
+
+class LicenceWarningsPanel(Component):
+    """Licences that have expired or expire within 60 days: a practitioner without one cannot be booked there."""
+
+    name = "licence_warnings"
+    order = 50
+    template_name = "scheduling/admin/licence_warnings_panel.html"
+
+    def __init__(self, warnings):
+        self.warnings = warnings
+
+    def get_context_data(self, parent_context=None):
+        return {"warnings": self.warnings, "within_days": selectors.LICENCE_WARNING_DAYS}
+
+
+@hooks.register("construct_homepage_panels")
+def add_licence_warnings_panel(request, panels):
+    if not selectors.can_see_licence_warnings(request.user):
+        return
+    warnings = selectors.licence_warnings(today=timezone.localdate())
+    if warnings:
+        panels.append(LicenceWarningsPanel(warnings))

@@ -1,0 +1,289 @@
+"""When can someone be booked: free slots from working hours, exceptions, closures and existing appointments.
+
+Reads only. Everything is computed in the location's wall-clock time and turned into UTC instants per day, so a
+slot at 9:00 stays at 9:00 on the days after a daylight-saving change; a wall-clock time that does not exist
+(spring forward) is skipped. A slot needs a free practitioner **and** a free room for the whole time it holds
+(``[start, start + duration + buffer)``), exactly the range the database refuses to overlap, so a slot offered
+here can only be lost to someone who books it first (``services.SlotTaken``).
+
+The work is a handful of queries for the whole range (hours, exceptions, closures, licences, busy times), then
+pure Python over sorted intervals: no query per day or per slot.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    Closure,
+    Licence,
+    Location,
+    Practitioner,
+    Room,
+    WorkingHours,
+)
+
+SLOT_GRID = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # aware, UTC
+    end: datetime  # start + duration (the buffer after is held too, but is not part of the visit)
+    practitioner_id: int
+    room_id: int
+    location_id: int
+
+
+class Busy:
+    """Non-overlapping [start, blocked_until) ranges of one practitioner, room or patient, sorted by start.
+
+    The database guarantees that one key's holding appointments never overlap, so the ends are sorted as well
+    and one bisection finds the only range that can meet a candidate.
+    """
+
+    def __init__(self, ranges):
+        ranges = sorted(ranges)
+        self.starts = [s for s, _ in ranges]
+        self.ends = [e for _, e in ranges]
+
+    def free(self, start: datetime, until: datetime) -> bool:
+        i = bisect_right(self.ends, start)  # first range ending after `start`
+        return i == len(self.starts) or self.starts[i] >= until
+
+
+EMPTY = Busy([])
+
+
+def closed_days(location: Location, day_from: date, day_to: date) -> dict[date, str]:
+    """Closed dates in the range with the reason shown to patients."""
+    closed = {}
+    for closure in Closure.objects.filter(location=location, starts_on__lte=day_to, ends_on__gte=day_from):
+        day = max(closure.starts_on, day_from)
+        while day <= min(closure.ends_on, day_to):
+            closed[day] = closure.reason
+            day += timedelta(days=1)
+    return closed
+
+
+def _subtract(intervals, cut_start: time, cut_end: time):
+    out = []
+    for start, end in intervals:
+        if cut_end <= start or cut_start >= end:
+            out.append((start, end))
+            continue
+        if start < cut_start:
+            out.append((start, cut_start))
+        if cut_end < end:
+            out.append((cut_end, end))
+    return out
+
+
+def _merge(intervals):
+    merged = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def working_intervals(*, location: Location, day: date, hours, exceptions) -> list[tuple[time, time]]:
+    """Wall-clock intervals one practitioner works at the location on that day.
+
+    ``hours``: that practitioner's WorkingHours at the location; ``exceptions``: their exceptions on that day.
+    Weekly hours plus extra hours there, minus time off (anywhere), within the location's opening window.
+    """
+    intervals = [(h.starts_at, h.ends_at) for h in hours if h.weekday == day.weekday()]
+    intervals += [
+        (e.starts_at, e.ends_at)
+        for e in exceptions
+        if e.kind == AvailabilityException.Kind.EXTRA_HOURS and e.location_id == location.pk
+    ]
+    intervals = _merge(intervals)
+    for e in exceptions:
+        if e.kind != AvailabilityException.Kind.TIME_OFF or e.location_id not in (None, location.pk):
+            continue
+        if e.starts_at is None:
+            return []
+        intervals = _subtract(intervals, e.starts_at, e.ends_at)
+    opens, closes = location.opens_at, location.closes_at
+    return [(max(s, opens), min(e, closes)) for s, e in intervals if min(e, closes) > max(s, opens)]
+
+
+def _instant(zone, day: date, at: time) -> datetime | None:
+    """The UTC instant of a wall-clock time, or None when the clocks skip it (spring forward)."""
+    wall = datetime.combine(day, at).replace(tzinfo=zone)
+    instant = wall.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def _grid(zone, day: date, start: time, end: time, duration: timedelta):
+    """Starts on the :00/:30 grid from ``start`` whose visit ends by ``end`` (both wall-clock), as UTC instants."""
+    end_instant = _instant(zone, day, end) or datetime.combine(day, end).replace(tzinfo=zone).astimezone(UTC)
+    minutes = start.hour * 60 + start.minute
+    step = int(SLOT_GRID.total_seconds() // 60)
+    minutes += (-minutes) % step  # round up onto the grid
+    while minutes < 24 * 60:
+        instant = _instant(zone, day, time(minutes // 60, minutes % 60))
+        minutes += step
+        if instant is None:
+            continue
+        if instant + duration > end_instant:
+            break
+        yield instant
+
+
+def free_slots(
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    day_from: date,
+    day_to: date,
+    practitioner: Practitioner | None = None,
+    patient=None,
+    now: datetime | None = None,
+    online: bool = True,
+    moving: Appointment | None = None,
+) -> list[Slot]:
+    """Every free slot of the type at the location between two local dates (inclusive), sorted by start and
+    practitioner name; ``practitioner`` None means any who offers the type ("first available").
+
+    ``moving``: an appointment being moved, whose own time does not count as busy.
+    Online (patients): the type's minimum notice and booking horizon apply. Always: no past starts, no closed
+    days, only practitioners active, offering the type and licensed in the location's state on that day.
+    """
+    now = now or timezone.now()
+    zone = location.zone
+    duration, buffer = appointment_type.duration, appointment_type.buffer_after
+    earliest, latest = now, None
+    if online:
+        earliest = now + appointment_type.min_notice
+        latest = now + timedelta(days=appointment_type.horizon_days)
+    day_from = max(day_from, earliest.astimezone(zone).date())
+    if latest is not None:
+        day_to = min(day_to, latest.astimezone(zone).date())
+    if day_to < day_from:
+        return []
+
+    practitioners = list(
+        appointment_type.practitioners.filter(is_active=True)
+        .filter(**({"pk": practitioner.pk} if practitioner is not None else {}))
+        .order_by("name", "pk")
+    )
+    if not practitioners:
+        return []
+    ids = [p.pk for p in practitioners]
+    hours = defaultdict(list)
+    for h in WorkingHours.objects.filter(location=location, practitioner_id__in=ids):
+        hours[h.practitioner_id].append(h)
+    exceptions = defaultdict(list)
+    for e in AvailabilityException.objects.filter(
+        practitioner_id__in=ids, date__gte=day_from, date__lte=day_to
+    ).filter(Q(location__isnull=True) | Q(location=location)):
+        exceptions[(e.practitioner_id, e.date)].append(e)
+    licensed_until = {}
+    for practitioner_id, expires_on in Licence.objects.filter(
+        practitioner_id__in=ids, state=location.state, expires_on__gte=day_from
+    ).values_list("practitioner_id", "expires_on"):
+        licensed_until[practitioner_id] = max(expires_on, licensed_until.get(practitioner_id, expires_on))
+    rooms = list(
+        Room.objects.filter(location=location, is_active=True)
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not rooms:
+        return []
+    closed = closed_days(location, day_from, day_to)
+
+    # Busy ranges that can meet the range searched (a day either side covers any offset of the zone).
+    range_start = datetime.combine(day_from - timedelta(days=1), time(0), tzinfo=UTC)
+    range_end = datetime.combine(day_to + timedelta(days=2), time(0), tzinfo=UTC)
+    who = Q(practitioner_id__in=ids) | Q(room_id__in=rooms)
+    if patient is not None:
+        who |= Q(patient=patient)
+    ranges = defaultdict(list)
+    holding = Appointment.objects.overlapping(range_start, range_end).filter(who)
+    if moving is not None:
+        holding = holding.exclude(pk=moving.pk)
+    for p_id, r_id, pat_id, start, until in holding.values_list(
+        "practitioner_id", "room_id", "patient_id", "start", "blocked_until"
+    ):
+        ranges[("practitioner", p_id)].append((start, until))
+        ranges[("room", r_id)].append((start, until))
+        if patient is not None and pat_id == patient.pk:
+            ranges[("patient", pat_id)].append((start, until))
+    busy = {key: Busy(value) for key, value in ranges.items()}
+    patient_busy = busy.get(("patient", patient.pk), EMPTY) if patient is not None else EMPTY
+
+    slots: list[Slot] = []
+    day = day_from
+    while day <= day_to:
+        if day not in closed:
+            for p in practitioners:
+                if (
+                    licensed_until.get(p.pk, date.min) < day
+                    or not hours.get(p.pk)
+                    and not exceptions.get((p.pk, day))
+                ):
+                    continue
+                p_busy = busy.get(("practitioner", p.pk), EMPTY)
+                for start_at, end_at in working_intervals(
+                    location=location,
+                    day=day,
+                    hours=hours.get(p.pk, ()),
+                    exceptions=exceptions.get((p.pk, day), ()),
+                ):
+                    for start in _grid(zone, day, start_at, end_at, duration):
+                        if start <= earliest or (latest is not None and start > latest):
+                            continue
+                        until = start + duration + buffer
+                        if not p_busy.free(start, until) or not patient_busy.free(start, until):
+                            continue
+                        room = next(
+                            (r for r in rooms if busy.get(("room", r), EMPTY).free(start, until)), None
+                        )
+                        if room is None:
+                            continue
+                        slots.append(Slot(start, start + duration, p.pk, room, location.pk))
+        day += timedelta(days=1)
+    order = {p.pk: n for n, p in enumerate(practitioners)}
+    slots.sort(key=lambda s: (s.start, order[s.practitioner_id]))
+    return slots
+
+
+def within_availability(
+    *, practitioner: Practitioner, location: Location, start: datetime, end: datetime
+) -> bool:
+    """Whether the visit [start, end) lies inside one of the practitioner's working intervals on its local day
+    (weekly hours, exceptions, opening window; not on a closed day). Bookings are not checked here."""
+    zone = location.zone
+    day = start.astimezone(zone).date()
+    if closed_days(location, day, day):
+        return False
+    intervals = working_intervals(
+        location=location,
+        day=day,
+        hours=list(WorkingHours.objects.filter(location=location, practitioner=practitioner)),
+        exceptions=list(
+            AvailabilityException.objects.filter(practitioner=practitioner, date=day).filter(
+                Q(location__isnull=True) | Q(location=location)
+            )
+        ),
+    )
+    for start_at, end_at in intervals:
+        begins = _instant(zone, day, start_at)
+        ends = _instant(zone, day, end_at)
+        if begins is not None and ends is not None and begins <= start and end <= ends:
+            return True
+    return False
