@@ -86,6 +86,15 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "scheduling_my_calendar_feed": frozenset({CLINICIANS}),
     "scheduling_calendar_feeds": frozenset({ADMINISTRATORS}),
     "scheduling_calendar_feed_revoke": frozenset({ADMINISTRATORS}),
+    # The schedule: the front desk works it; clinicians see their own practitioner's calendar and appointments.
+    "scheduling_calendar": frozenset({FRONT_DESK, CLINICIANS}),
+    "scheduling_appointment_detail": frozenset({FRONT_DESK, CLINICIANS}),
+    "scheduling_appointment_move": frozenset({FRONT_DESK}),
+    "scheduling_appointment_cancel": frozenset({FRONT_DESK}),
+    "scheduling_appointment_arrived": frozenset({FRONT_DESK}),
+    "scheduling_appointment_no_show": frozenset({FRONT_DESK}),
+    "scheduling_book": frozenset({FRONT_DESK}),
+    "scheduling_book_from_request": frozenset({FRONT_DESK}),
     # The audit log: administrators.
     "accounts_audit_log": frozenset({ADMINISTRATORS}),
     "accounts_audit_log_export": frozenset({ADMINISTRATORS}),

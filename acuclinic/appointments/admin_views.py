@@ -24,6 +24,7 @@ from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.clinical.services import create_or_match_patient_from_request
 from acuclinic.core.validators import format_phone_for_display, phone_uri
+from acuclinic.scheduling.selectors import can_manage_schedule
 
 from . import selectors, services
 from .admin_forms import AssignForm, ConfirmForm, ContactAttemptForm, EndForm, InboxFilterForm, display_name
@@ -250,6 +251,7 @@ class RequestDetailView(WagtailAdminTemplateMixin, TemplateView):
             age=age_on(obj.date_of_birth, calendar.local_date(now)),
             phone_display=format_phone_for_display(obj.phone) if obj.phone else "",
             phone_uri=phone_uri(obj.phone) if obj.phone else "",
+            can_book=can_manage_schedule(self.request.user),
         )
         return context
 

@@ -198,6 +198,15 @@ def end_request(*, request: AppointmentRequest, by, reason: str) -> AppointmentR
 
 
 @transaction.atomic
+def end_as_booked(*, request: AppointmentRequest, by, appointment) -> AppointmentRequest:
+    """End the request as "booked" once its appointment exists (scheduling.services.book_from_request calls this
+    in the booking's transaction), recording which appointment it became."""
+    request = end_request(request=request, by=by, reason=AppointmentRequest.EndReason.BOOKED)
+    _audit_change(by=by, request=request, detail=f"booked as appointment #{appointment.pk}")
+    return request
+
+
+@transaction.atomic
 def reopen_request(*, request: AppointmentRequest, by) -> AppointmentRequest:
     """Recover a false positive (spam) or a request ended by mistake."""
     request = AppointmentRequest.objects.select_for_update().get(pk=request.pk)

@@ -53,9 +53,17 @@ class PermissionRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-def _patient_or_404(pk: int) -> Patient:
+def _patient_or_404(pk: int, user) -> Patient:
+    """404 for a record that does not exist and for one that is not the user's to see (a clinician's)."""
     try:
-        return selectors.patient_for_detail(pk=pk)
+        return selectors.patient_for_detail(pk=pk, user=user)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient") from None
+
+
+def _patient_for_erasure_or_404(pk: int) -> Patient:
+    try:
+        return selectors.patient_for_erasure(pk=pk)
     except Patient.DoesNotExist:
         raise Http404("No such patient") from None
 
@@ -81,7 +89,7 @@ class PatientListView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templa
         context = super().get_context_data(**kwargs)
         form = PatientSearchForm(self.request.GET)
         query = form.query()
-        page = Paginator(selectors.search_patients(query=query), PAGE_SIZE).get_page(
+        page = Paginator(selectors.search_patients(user=self.request.user, query=query), PAGE_SIZE).get_page(
             self.request.GET.get("p")
         )
         rows = list(page.object_list)
@@ -110,7 +118,7 @@ class PatientDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Temp
         return selectors.can_view_patients(user)
 
     def get(self, request, *args, **kwargs):
-        self.object = _patient_or_404(kwargs["pk"])
+        self.object = _patient_or_404(kwargs["pk"], request.user)
         audit.record(actor=request.user, action=AuditEvent.Action.READ, obj=self.object, request=request)
         return super().get(request, *args, **kwargs)
 
@@ -155,7 +163,7 @@ class PatientExportView(PermissionRequiredMixin, View):
         return selectors.can_export_patient(user)
 
     def get(self, request, pk):
-        patient = _patient_or_404(pk)
+        patient = _patient_or_404(pk, request.user)
         export, content_type, extension = self.FORMATS[self.fmt]
         data = export(actor=request.user, patient=patient, request=request)
         response = HttpResponse(
@@ -182,7 +190,8 @@ class PatientEraseView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templ
         self.shows_patient = selectors.can_view_patients(request.user)
 
     def get(self, request, *args, **kwargs):
-        self.object = _patient_or_404(kwargs["pk"])
+        self.object = _patient_for_erasure_or_404(kwargs["pk"])
+        self.shows_patient = selectors.may_see_patient(request.user, self.object)
         if self.shows_patient:
             audit.record(
                 actor=request.user,
@@ -216,7 +225,8 @@ class PatientEraseView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templ
         return context
 
     def post(self, request, *args, **kwargs):
-        self.object = _patient_or_404(kwargs["pk"])
+        self.object = _patient_for_erasure_or_404(kwargs["pk"])
+        self.shows_patient = selectors.may_see_patient(request.user, self.object)
         form = EraseForm(request.POST, patient=self.object)
         if form.is_valid():
             try:

@@ -1,4 +1,9 @@
-"""Reads of patients for the back office, the exports and the erasure: who may do what, and which rows are whose."""
+"""Reads of patients for the back office, the exports and the erasure: who may do what, and which rows are whose.
+
+Whose: the front desk (and superusers) see every patient; a clinician sees only their own patients — those with
+at least one appointment, in any status, with the practitioner linked to the clinician's account — and none
+without a linked practitioner (issue 4: least privilege).
+"""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -11,6 +16,8 @@ from .models import Patient
 VIEW_PERMISSION = "clinical.view_patient"
 EXPORT_PERMISSION = "clinical.export_patient"
 ERASE_PERMISSION = "clinical.erase_patient"
+# Keeping every patient's contact details is the front desk's work: that permission unlocks the whole list.
+ALL_PATIENTS_PERMISSION = "clinical.change_patient"
 
 
 def _has(user, perm: str) -> bool:
@@ -28,6 +35,23 @@ def can_export_patient(user) -> bool:
 
 def can_erase_patient(user) -> bool:
     return _has(user, ERASE_PERMISSION)
+
+
+def sees_all_patients(user) -> bool:
+    """Front desk and superusers; everyone else who may view patients (clinicians) sees their own only."""
+    return _has(user, ALL_PATIENTS_PERMISSION)
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    """The patients this user may open: all of them, or (clinicians) those who have an appointment with them."""
+    from acuclinic.scheduling.models import Appointment  # scheduling's models point at clinical.Patient
+
+    if sees_all_patients(user):
+        return Patient.objects.all()
+    if not (user and user.is_authenticated):
+        return Patient.objects.none()
+    own = Appointment.objects.filter(practitioner__user=user).values("patient_id")
+    return Patient.objects.filter(pk__in=own)
 
 
 # --- “the same person” ------------------------------------------------------------------------------------
@@ -62,9 +86,12 @@ def is_same_person(person, *, first_name: str, last_name: str, phone: str, email
 # --- the back office --------------------------------------------------------------------------------------
 
 
-def search_patients(*, query: str = "") -> QuerySet[Patient]:
-    """Patients whose first or last name contains every word of the query; a number also finds that record id."""
-    patients = Patient.objects.order_by("last_name", "first_name", "pk")
+def search_patients(*, user, query: str = "", date_of_birth=None) -> QuerySet[Patient]:
+    """Patients the user may see whose first or last name contains every word of the query (a number also finds
+    that record id), born on ``date_of_birth`` if given."""
+    patients = patients_visible_to(user).order_by("last_name", "first_name", "pk")
+    if date_of_birth is not None:
+        patients = patients.filter(date_of_birth=date_of_birth)
     words = query.split()
     if not words:
         return patients
@@ -77,9 +104,18 @@ def search_patients(*, query: str = "") -> QuerySet[Patient]:
     return patients.filter(by_name)
 
 
-def patient_for_detail(*, pk: int) -> Patient:
-    """Raises Patient.DoesNotExist."""
-    return Patient.objects.select_related("created_by").get(pk=pk)
+def patient_for_detail(*, pk: int, user) -> Patient:
+    """Raises Patient.DoesNotExist, also for a patient the user may not see (so they cannot tell the two apart)."""
+    return patients_visible_to(user).select_related("created_by").get(pk=pk)
+
+
+def patient_for_erasure(*, pk: int) -> Patient:
+    """Any patient (erasure is an administrator's duty, whoever the patient's clinician). Raises DoesNotExist."""
+    return Patient.objects.get(pk=pk)
+
+
+def may_see_patient(user, patient: Patient) -> bool:
+    return can_view_patients(user) and patients_visible_to(user).filter(pk=patient.pk).exists()
 
 
 def patient_appointment_requests(*, patient: Patient) -> list[AppointmentRequest]:

@@ -14,6 +14,10 @@ that holds time) and inserts inside one transaction, and the database refuses an
   turned into the same ``SlotTaken`` as a failed check. The check is there to give the good message cheaply.
 
 Either way the loser gets ``SlotTaken`` with the next free starts for the same practitioner, room and type.
+
+Moving an appointment (``reschedule_appointment``) is the same check and an UPDATE of the same row: the SQLite
+triggers fire on UPDATE too (ignoring the row itself) and PostgreSQL's exclusion constraints apply to UPDATE, so
+two moves racing to one free slot end like two bookings: one wins, the other gets ``SlotTaken``.
 """
 
 import logging
@@ -49,6 +53,8 @@ DEFAULT_OPENING_HOURS = (time(8, 0), time(18, 0))
 # SQLSTATE of exclusion_violation (PostgreSQL); the SQLite triggers raise a message with the same suffix.
 EXCLUSION_VIOLATION = "23P01"
 OVERLAP_KEYS = ("practitioner", "room", "patient")
+# What the desk may still move, mark arrived or mark as a no-show: an appointment that has not happened yet.
+OPEN_STATUSES = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
 
 
 class SlotTaken(Exception):
@@ -104,8 +110,12 @@ def book_appointment(
     status: str = AppointmentStatus.CONFIRMED,
     online: bool = False,
     now: datetime | None = None,
+    request=None,
 ) -> Appointment:
-    """Book one appointment, or raise ``ValidationError`` (not bookable) or ``SlotTaken`` (time not free)."""
+    """Book one appointment, or raise ``ValidationError`` (not bookable) or ``SlotTaken`` (time not free).
+
+    ``request``: the appointment request it was booked from (``book_from_request`` ends that request).
+    """
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
     if status not in HOLDING_STATUSES:
@@ -141,6 +151,7 @@ def book_appointment(
                     status=status,
                     booked_online=online,
                     created_by=by if getattr(by, "is_authenticated", False) else None,
+                    request=request,
                 )
                 appointment.save()
                 # References only: no name, no reason for the visit.
@@ -152,6 +163,7 @@ def book_appointment(
                         f"patient={patient.pk} practitioner={practitioner.pk} room={room.pk} "
                         f"type={appointment_type.pk} start={window.start:%Y-%m-%dT%H:%MZ} status={status}"
                         f"{' online' if online else ''}"
+                        f"{f' request={request.pk}' if request is not None else ''}"
                     ),
                 )
                 notify(appointment=appointment, event=Event.BOOKED, online=online)
@@ -212,6 +224,224 @@ def cancel_appointment(*, appointment: Appointment, by, reason: str, online: boo
     return appointment
 
 
+def reschedule_appointment(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    by,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    online: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an appointment in place (the same row, so the patient's manage link keeps working) to a new start and,
+    optionally, another practitioner or room; checked like a new booking. Raises ``ValidationError`` (not
+    movable, not bookable) or ``SlotTaken`` (time not free; its own current time does not count against it)."""
+    if start.tzinfo is None:
+        raise ValueError("start must be an aware datetime")
+    now = now or timezone.now()
+    practitioner = practitioner or appointment.practitioner
+    room = room or appointment.room
+    location = room.location
+    appointment_type = appointment.appointment_type
+    window = window_for(appointment_type, start)
+    _check_movable(appointment)
+    _check_bookable(
+        patient=appointment.patient,
+        practitioner=practitioner,
+        room=room,
+        location=location,
+        appointment_type=appointment_type,
+        window=window,
+        online=online,
+        now=now,
+    )
+    conflict = None
+    try:
+        with transaction.atomic():
+            moved = Appointment.objects.select_for_update().select_related("patient").get(pk=appointment.pk)
+            _check_movable(moved)  # it may have been cancelled since the page was shown
+            conflict = _first_conflict(
+                patient=moved.patient,
+                practitioner=practitioner,
+                room=room,
+                window=window,
+                exclude_pk=moved.pk,
+            )
+            if conflict is None:
+                was = (
+                    f"{moved.start:%Y-%m-%dT%H:%MZ} practitioner={moved.practitioner_id} room={moved.room_id}"
+                )
+                appointment_start_was, blocked_until_was = moved.start, moved.blocked_until
+                practitioner_was, room_was, location_was = (
+                    moved.practitioner_id,
+                    moved.room_id,
+                    moved.location_id,
+                )
+                moved.practitioner = practitioner
+                moved.room = room
+                moved.location = location
+                moved.start, moved.end, moved.blocked_until = window.start, window.end, window.blocked_until
+                moved.save(
+                    update_fields=["practitioner", "room", "location", "start", "end", "blocked_until"]
+                )
+                audit.record(
+                    actor=by,
+                    action=AuditEvent.Action.CHANGE,
+                    obj=moved,
+                    detail=(
+                        f"moved from {was} to {window.start:%Y-%m-%dT%H:%MZ} practitioner={practitioner.pk} "
+                        f"room={room.pk}{' online' if online else ''}"
+                    ),
+                )
+                notify(appointment=moved, event=Event.RESCHEDULED, online=online)
+                # The old time is free once this commits: the next patient on the waitlist may want it.
+                freed = _freed_slot(
+                    start=appointment_start_was,
+                    until=blocked_until_was,
+                    practitioner_id=practitioner_was,
+                    room_id=room_was,
+                    location_id=location_was,
+                    appointment_type_id=appointment_type.pk,
+                )
+                transaction.on_commit(lambda: _offer_freed_time(freed))
+    except IntegrityError as exc:
+        conflict = overlap_conflict(exc)
+        if conflict is None:
+            raise
+    if conflict is not None:
+        logger.info(
+            "slot taken",
+            extra={"appointment": appointment.pk, "conflict": conflict, "online": online, "move": True},
+        )
+        raise SlotTaken(
+            conflict=conflict,
+            next_free=next_free_starts(
+                patient=appointment.patient,
+                practitioner=practitioner,
+                room=room,
+                appointment_type=appointment_type,
+                after=window.start,
+                exclude_pk=appointment.pk,
+            ),
+        )
+    logger.info("appointment moved", extra={"appointment": moved.pk, "online": online})
+    return moved
+
+
+def _freed_slot(**fields):
+    # waitlist imports this module: import it when needed, not at load time.
+    from .waitlist import FreedSlot
+
+    return FreedSlot(**fields)
+
+
+def _offer_freed_time(freed) -> None:
+    """After a move commits: offer the time it left. A failure must not undo the move, which is committed."""
+    from .waitlist import offer_slot
+
+    try:
+        offer_slot(slot=freed)
+    except Exception:
+        logger.exception("waitlist offer after a move failed", extra={"practitioner": freed.practitioner_id})
+
+
+def _check_movable(appointment: Appointment) -> None:
+    if appointment.status not in OPEN_STATUSES:
+        raise ValidationError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be moved.", code="not_movable"
+        )
+
+
+def mark_arrived(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The patient is here: only on the appointment's day (in the location's time zone)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update().select_related("location").get(pk=appointment.pk)
+        )
+        if appointment.status == AppointmentStatus.ARRIVED:
+            return appointment
+        if appointment.status not in OPEN_STATUSES:
+            raise ValidationError(
+                f"A {appointment.get_status_display().lower()} appointment cannot be marked arrived.",
+                code="not_open",
+            )
+        zone = appointment.location.zone
+        if now.astimezone(zone).date() != appointment.start.astimezone(zone).date():
+            raise ValidationError(
+                "A patient can be marked arrived only on the day of the appointment.", code="not_today"
+            )
+        appointment.status = AppointmentStatus.ARRIVED
+        appointment.arrived_at = now
+        appointment.save(update_fields=["status", "arrived_at"])
+        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=arrived")
+    return appointment
+
+
+def mark_no_show(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The patient did not come: only once the appointment's start has passed. The time stays held (it is past)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == AppointmentStatus.NO_SHOW:
+            return appointment
+        if appointment.status not in OPEN_STATUSES:
+            raise ValidationError(
+                f"A {appointment.get_status_display().lower()} appointment cannot be marked as a no-show.",
+                code="not_open",
+            )
+        if now < appointment.start:
+            raise ValidationError(
+                "A no-show can be recorded only after the appointment's start time.", code="not_started"
+            )
+        appointment.status = AppointmentStatus.NO_SHOW
+        appointment.save(update_fields=["status"])
+        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=no_show")
+    return appointment
+
+
+def book_from_request(
+    *,
+    request,
+    by,
+    practitioner: Practitioner,
+    room: Room,
+    appointment_type: AppointmentType,
+    start: datetime,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book for the patient of an appointment request and end the request as "booked", all or nothing.
+
+    The patient is matched or created from the request (clinical.services); if the time is taken, nothing is kept:
+    no new patient record, no link, and the request stays open.
+    """
+    # Imported here: clinical and appointments import scheduling models in places, not the other way round.
+    from acuclinic.appointments import services as request_services
+    from acuclinic.appointments.models import AppointmentRequest
+    from acuclinic.clinical.services import create_or_match_patient_from_request
+
+    with transaction.atomic():
+        request = AppointmentRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status == AppointmentRequest.Status.ENDED:
+            raise ValidationError(
+                "This request has already ended. Reopen it first to book from it.", code="request_ended"
+            )
+        patient, _created = create_or_match_patient_from_request(request=request, by=by)
+        appointment = book_appointment(
+            patient=patient,
+            practitioner=practitioner,
+            room=room,
+            appointment_type=appointment_type,
+            start=start,
+            by=by,
+            now=now,
+            request=request,
+        )
+        request_services.end_as_booked(request=request, by=by, appointment=appointment)
+    return appointment
+
+
 def overlap_conflict(exc: IntegrityError) -> str | None:
     """Which overlap rule a database error is about ("practitioner", "room", "patient"), or None if another error."""
     cause = exc.__cause__
@@ -225,8 +455,10 @@ def overlap_conflict(exc: IntegrityError) -> str | None:
     return None
 
 
-def _first_conflict(*, patient, practitioner, room, window: Window) -> str | None:
+def _first_conflict(*, patient, practitioner, room, window: Window, exclude_pk=None) -> str | None:
     overlapping = Appointment.objects.overlapping(window.start, window.blocked_until)
+    if exclude_pk is not None:  # a move: the appointment's own current time is not a conflict
+        overlapping = overlapping.exclude(pk=exclude_pk)
     for key, value in (("practitioner", practitioner), ("room", room), ("patient", patient)):
         if overlapping.filter(**{key: value}).exists():
             return key
@@ -294,18 +526,21 @@ def next_free_starts(
     after: datetime,
     patient=None,
     count: int = SUGGESTIONS,
+    exclude_pk=None,
 ) -> list[datetime]:
     """The next ``count`` starts after ``after``, on the location's 30-minute grid and within opening hours, at
     which the practitioner, the room (and the patient, if given) are all free. A suggestion, not a reservation."""
     location = room.location
     horizon = after + timedelta(days=SUGGESTION_DAYS)
-    busy = list(
+    busy = (
         Appointment.objects.holding()
         .filter(start__lt=horizon + appointment_type.duration + appointment_type.buffer_after)
         .filter(blocked_until__gt=after)
         .filter(_busy_filter(practitioner=practitioner, room=room, patient=patient))
-        .values_list("start", "blocked_until")
     )
+    if exclude_pk is not None:  # the appointment being moved does not block its own new time
+        busy = busy.exclude(pk=exclude_pk)
+    busy = list(busy.values_list("start", "blocked_until"))
     found: list[datetime] = []
     for candidate in _grid_starts(location, after, horizon):
         window = window_for(appointment_type, candidate)

@@ -6,10 +6,62 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
 
+from . import admin_views, feed_views, plan_views, selectors
+from .selectors import can_view_schedule
+
+
+# --- the schedule (front desk and clinicians) -------------------------------------------------------------------
+@hooks.register("register_admin_urls")
+def register_schedule_urls():
+    return [
+        path("schedule/", admin_views.CalendarView.as_view(), name="scheduling_calendar"),
+        path("schedule/book/", admin_views.BookView.as_view(), name="scheduling_book"),
+        path(
+            "schedule/book/from-request/<int:pk>/",
+            admin_views.BookFromRequestView.as_view(),
+            name="scheduling_book_from_request",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/",
+            admin_views.AppointmentDetailView.as_view(),
+            name="scheduling_appointment_detail",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/move/",
+            admin_views.MoveView.as_view(),
+            name="scheduling_appointment_move",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/cancel/",
+            admin_views.CancelView.as_view(),
+            name="scheduling_appointment_cancel",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/arrived/",
+            admin_views.ArrivedView.as_view(),
+            name="scheduling_appointment_arrived",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/no-show/",
+            admin_views.NoShowView.as_view(),
+            name="scheduling_appointment_no_show",
+        ),
+    ]
+
+
+class ScheduleMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_view_schedule(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_schedule_menu_item():
+    return ScheduleMenuItem(
+        "Schedule", reverse("scheduling_calendar"), name="schedule", icon_name="date", order=55
+    )
+
+
 # --- treatment plans and the waitlist (front desk) ---------------------------------------------------------------
-from . import feed_views, plan_views, selectors
-
-
 class _PlanMenuItem(MenuItem):
     def is_shown(self, request):
         return plan_views.can_book_plans(request.user)
@@ -36,14 +88,14 @@ def register_plan_menu_item():
         reverse("scheduling_plan_new"),
         name="treatment-plan",
         icon_name="date",
-        order=55,
+        order=56,
     )
 
 
 @hooks.register("register_admin_menu_item")
 def register_waitlist_menu_item():
     return _WaitlistMenuItem(
-        "Waitlist", reverse("scheduling_waitlist"), name="waitlist", icon_name="time", order=56
+        "Waitlist", reverse("scheduling_waitlist"), name="waitlist", icon_name="time", order=57
     )
 
 

@@ -20,7 +20,7 @@ from acuclinic.appointments.models import (
 from acuclinic.clinical import exports, services
 from acuclinic.clinical.models import ErasureReason, Patient
 from acuclinic.scheduling.models import Practitioner
-from tests.factories import make_user
+from tests.factories import make_booking, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -494,8 +494,10 @@ def test_editors_and_reviewers_get_403_everywhere(demo, group, maria):
 
 
 def test_clinicians_read_but_neither_export_nor_erase(demo, maria):
-    client = client_for(make_user("cleo", "Clinicians"))
+    cleo = make_user("cleo", "Clinicians")
+    client = client_for(cleo)
     patient = maria["patient"]
+    make_booking(patient, practitioner_user=cleo)  # clinicians see their own patients only
     html = client.get(page(patient)).content.decode()
     assert "Maria Lopez" in html and "Export JSON" not in html
     assert client.get(export_json_url(patient)).status_code == 403

@@ -151,7 +151,7 @@ def test_no_offer_for_a_rolled_back_cancellation(clinic, django_capture_on_commi
     entry = join(clinic, clinic.patient, start)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         cancel(taken)
-    assert len(callbacks) == 1  # runs only at commit
+    assert len(callbacks) == 2  # the waitlist offer and the patient's e-mail: both only at commit
     entry.refresh_from_db()
     assert entry.status == Status.WAITING
 
@@ -447,3 +447,36 @@ def test_the_offer_e_mail_names_the_time_and_the_link_and_closes_when_the_offer_
     mailoutbox.clear()
     assert send_appointment_notification.call(stale.pk) == "the offer is no longer open"
     assert mailoutbox == []
+
+
+def test_a_move_offers_the_time_it_leaves(clinic, django_capture_on_commit_callbacks):
+    from acuclinic.scheduling.services import reschedule_appointment
+
+    start = soon(clinic, 10)
+    moving = book(clinic, start, clinic.patients[4])
+    later = book(clinic, start + timedelta(days=2), clinic.patients[3])
+    fits = join(clinic, clinic.patients[3], start, appointment=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        reschedule_appointment(appointment=moving, start=start + timedelta(hours=3), by=None)
+    fits.refresh_from_db()
+    assert fits.status == Status.OFFERED and fits.offered_start == start
+
+
+def test_moving_one_occurrence_of_a_plan_changes_only_that_one(clinic):
+    from acuclinic.scheduling.models import TreatmentPlan
+    from acuclinic.scheduling.services import reschedule_appointment
+
+    plan = TreatmentPlan.objects.create(
+        patient=clinic.patient,
+        practitioner=clinic.practitioner,
+        location=clinic.location,
+        appointment_type=clinic.first_visit,
+        pattern="weekly ×3",
+    )
+    visits = [book(clinic, soon(clinic, 10, days=3 + 7 * n), clinic.patient) for n in range(3)]
+    for visit in visits:
+        visit.plan = plan
+        visit.save(update_fields=["plan"])
+    reschedule_appointment(appointment=visits[1], start=visits[1].start + timedelta(hours=2), by=None)
+    starts = [v.start for v in plan.appointments.order_by("pk")]
+    assert starts == [visits[0].start, visits[1].start + timedelta(hours=2), visits[2].start]

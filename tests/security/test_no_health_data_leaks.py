@@ -31,6 +31,7 @@ from acuclinic.appointments import triage
 from acuclinic.appointments.forms import FORM_STAMP_SALT
 from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.core.logging_filters import HealthDataExceptionReporter, HealthDataFilter
+from tests.scheduling.conftest import make_clinic
 
 pytestmark = pytest.mark.django_db
 
@@ -314,6 +315,31 @@ def test_marked_data_through_every_form_never_reaches_logs_mail_or_urls(
     sent_to = sorted(to for message in mail.outbox for to in message.to)
     assert sent_to.count(mark.email) == 3  # the patient's copy of each reference goes to the address given
     assert len(mail.outbox) == 6
+
+    # The schedule: book from the routine request (a refused try with a marked time first), open the appointment,
+    # a refused move with marked input, a cancellation whose reason carries the mark.
+    clinic = make_clinic()
+    book_url = f"/admin/schedule/book/from-request/{requests[0].pk}/"
+    assert responses(front_desk.get(book_url)).status_code == 200
+    booking = {
+        "book-appointment_type": clinic.follow_up.pk,
+        "book-practitioner": clinic.practitioner.pk,
+        "book-location": clinic.location.pk,
+        "book-room": "",
+        "book-date": "06/03/2030",
+        "book-time": "10:00",
+    }
+    assert responses(front_desk.post(book_url, booking | {"book-time": mark.text})).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = responses(front_desk.post(book_url, booking))
+    assert booked.status_code == 302
+    appointment_page = booked["Location"]
+    assert responses(front_desk.get(appointment_page)).status_code == 200
+    move = {"move-date": mark.text, "move-time": mark.text, "move-practitioner": clinic.practitioner.pk}
+    assert responses(front_desk.post(f"{appointment_page}move/", move)).status_code == 400
+    cancel = {"cancel-reason": f"{mark.text} flare-up"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert responses(front_desk.post(f"{appointment_page}cancel/", cancel)).status_code == 302
 
     log = logs.getvalue()
     assert "appointment request stored" in log and "request notification sent" in log
