@@ -154,12 +154,14 @@ def free_slots(
     patient=None,
     now: datetime | None = None,
     online: bool = True,
+    room: Room | None = None,
 ) -> list[Slot]:
     """Every free slot of the type at the location between two local dates (inclusive), sorted by start and
     practitioner name; ``practitioner`` None means any who offers the type ("first available").
 
     Online (patients): the type's minimum notice and booking horizon apply. Always: no past starts, no closed
     days, only practitioners active, offering the type and licensed in the location's state on that day.
+    ``room``: only that room (the suggestions after a lost race, which keep the room asked for).
     """
     now = now or timezone.now()
     zone = location.zone
@@ -197,6 +199,7 @@ def free_slots(
         licensed_until[practitioner_id] = max(expires_on, licensed_until.get(practitioner_id, expires_on))
     rooms = list(
         Room.objects.filter(location=location, is_active=True)
+        .filter(**({"pk": room.pk} if room is not None else {}))
         .order_by("name", "pk")
         .values_list("pk", flat=True)
     )
@@ -247,12 +250,12 @@ def free_slots(
                         until = start + duration + buffer
                         if not p_busy.free(start, until) or not patient_busy.free(start, until):
                             continue
-                        room = next(
+                        free_room = next(
                             (r for r in rooms if busy.get(("room", r), EMPTY).free(start, until)), None
                         )
-                        if room is None:
+                        if free_room is None:
                             continue
-                        slots.append(Slot(start, start + duration, p.pk, room, location.pk))
+                        slots.append(Slot(start, start + duration, p.pk, free_room, location.pk))
         day += timedelta(days=1)
     order = {p.pk: n for n, p in enumerate(practitioners)}
     slots.sort(key=lambda s: (s.start, order[s.practitioner_id]))

@@ -576,7 +576,9 @@ class SentReminder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} reminder, {self.offset_minutes} min before #{self.appointment_id}"
+        return (
+            f"{self.get_channel_display()} reminder, {self.offset_minutes} min before #{self.appointment_id}"
+        )
 
 
 @register_setting(icon="date")

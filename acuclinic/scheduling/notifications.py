@@ -40,7 +40,9 @@ def notify(*, appointment: Appointment, event: Event, online: bool) -> list[Appo
         kinds.append(PATIENT_KIND[event])
     if online:
         kinds.append(CLINIC_KIND[event])
-    notifications = [AppointmentNotification.objects.create(appointment=appointment, kind=kind) for kind in kinds]
+    notifications = [
+        AppointmentNotification.objects.create(appointment=appointment, kind=kind) for kind in kinds
+    ]
     for notification in notifications:
         _enqueue_on_commit(notification)
     return notifications
@@ -52,6 +54,8 @@ def _enqueue_on_commit(notification: AppointmentNotification) -> None:
 
     try:
         from . import tasks
-    except ImportError:  # the sending task arrives with the notification work; rows wait in the outbox until then
+    except (
+        ImportError
+    ):  # the sending task arrives with the notification work; rows wait in the outbox until then
         return
     transaction.on_commit(lambda: tasks.send_appointment_notification.enqueue(notification.pk))

@@ -4,7 +4,14 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from acuclinic.clinical.models import Patient
-from acuclinic.scheduling.models import AppointmentType, Licence, Location, Practitioner, Room
+from acuclinic.scheduling.models import (
+    AppointmentType,
+    Licence,
+    Location,
+    Practitioner,
+    Room,
+    WorkingHours,
+)
 from acuclinic.scheduling.services import local_start
 
 # A Monday well inside the licences' validity; tests pass `now` explicitly, so the real date does not matter.
@@ -42,6 +49,11 @@ def make_clinic(*, patients: int = 2) -> Clinic:
     other_practitioner = Practitioner.objects.create(name="Sam Moxa", credentials="L.Ac.")
     for n, p in enumerate((practitioner, other_practitioner)):
         Licence.objects.create(practitioner=p, state="NY", number=f"T-{n}", expires_on=date(2031, 12, 31))
+        # Every day, the whole opening window (08:00–18:00): online bookings need working hours.
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=p, location=location, weekday=d, starts_at=time(8), ends_at=time(18))
+            for d in range(7)
+        )
     follow_up = AppointmentType.objects.create(
         name="Follow-up (test)", duration_minutes=30, buffer_after_minutes=10
     )
