@@ -128,9 +128,26 @@ def _instant(zone, day: date, at: time) -> datetime | None:
     return instant
 
 
+def _boundary(zone, day: date, at: time) -> datetime:
+    """The UTC instant at which the wall clock first reads ``at`` (or later) that day: hours that start or end at
+    a time the clocks skip start or end when they jump (02:30 on a spring-forward night -> 03:00 daylight time).
+    A repeated time (autumn) is its first pass."""
+    instant = _instant(zone, day, at)
+    if instant is not None:
+        return instant
+    # Inside the gap the clocks skip: the first minute after it that exists (gaps last an hour, at most a few).
+    wall = datetime.combine(day, at)
+    for minutes in range(1, 4 * 60):
+        later = wall + timedelta(minutes=minutes)
+        instant = _instant(zone, later.date(), later.time())
+        if instant is not None:
+            return instant
+    raise ValueError(f"no wall-clock time after {wall} in {zone}")
+
+
 def _grid(zone, day: date, start: time, end: time, duration: timedelta):
     """Starts on the :00/:30 grid from ``start`` whose visit ends by ``end`` (both wall-clock), as UTC instants."""
-    end_instant = _instant(zone, day, end) or datetime.combine(day, end).replace(tzinfo=zone).astimezone(UTC)
+    end_instant = _boundary(zone, day, end)
     minutes = start.hour * 60 + start.minute
     step = int(SLOT_GRID.total_seconds() // 60)
     minutes += (-minutes) % step  # round up onto the grid
@@ -245,7 +262,10 @@ def free_slots(
                     exceptions=exceptions.get((p.pk, day), ()),
                 ):
                     for start in _grid(zone, day, start_at, end_at, duration):
-                        if start <= earliest or (latest is not None and start > latest):
+                        # Online, exactly the minimum notice is enough (as in services); the desk: not the past.
+                        if start < earliest if online else start <= now:
+                            continue
+                        if latest is not None and start > latest:
                             continue
                         until = start + duration + buffer
                         if not p_busy.free(start, until) or not patient_busy.free(start, until):
@@ -281,9 +301,7 @@ def within_availability(
             )
         ),
     )
-    for start_at, end_at in intervals:
-        begins = _instant(zone, day, start_at)
-        ends = _instant(zone, day, end_at)
-        if begins is not None and ends is not None and begins <= start and end <= ends:
-            return True
-    return False
+    return any(
+        _boundary(zone, day, start_at) <= start and end <= _boundary(zone, day, end_at)
+        for start_at, end_at in intervals
+    )
