@@ -31,6 +31,8 @@ from .models import (
 )
 
 SLOT_GRID = timedelta(minutes=30)
+GRID_MINUTES = int(SLOT_GRID.total_seconds() // 60)
+GRID_POSITIONS = 24 * 60 // GRID_MINUTES
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Busy:
 
 
 EMPTY = Busy([])
+_UNKNOWN = object()
 
 
 def closed_days(location: Location, day_from: date, day_to: date) -> dict[date, str]:
@@ -145,20 +148,41 @@ def _boundary(zone, day: date, at: time) -> datetime:
     raise ValueError(f"no wall-clock time after {wall} in {zone}")
 
 
-def _grid(zone, day: date, start: time, end: time, duration: timedelta):
-    """Starts on the :00/:30 grid from ``start`` whose visit ends by ``end`` (both wall-clock), as UTC instants."""
-    end_instant = _boundary(zone, day, end)
-    minutes = start.hour * 60 + start.minute
-    step = int(SLOT_GRID.total_seconds() // 60)
-    minutes += (-minutes) % step  # round up onto the grid
-    while minutes < 24 * 60:
-        instant = _instant(zone, day, time(minutes // 60, minutes % 60))
-        minutes += step
-        if instant is None:
-            continue
-        if instant + duration > end_instant:
-            break
-        yield instant
+class _Clock:
+    """One local day's wall clock at the location, computed once and shared by every practitioner: the grid's
+    starts as UTC instants (None where the clocks skip them) and the instants of other wall-clock times. A day
+    without a clock change has one UTC offset, so its instants are plain arithmetic."""
+
+    def __init__(self, zone, day: date):
+        self.zone, self.day = zone, day
+        first = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+        last = datetime.combine(day, time(23, 59, 59), tzinfo=zone).utcoffset()
+        self.offset = first if first == last else None
+        if self.offset is not None:
+            midnight = self.instant(time(0))
+            self.grid = [midnight + SLOT_GRID * n for n in range(GRID_POSITIONS)]
+        else:
+            self.grid = [self.instant(time(m // 60, m % 60)) for m in range(0, 24 * 60, GRID_MINUTES)]
+
+    def instant(self, at: time) -> datetime | None:
+        if self.offset is not None:
+            return (datetime.combine(self.day, at) - self.offset).replace(tzinfo=UTC)
+        return _instant(self.zone, self.day, at)
+
+    def boundary(self, at: time) -> datetime:
+        return self.instant(at) if self.offset is not None else _boundary(self.zone, self.day, at)
+
+    def starts(self, start: time, end: time, duration: timedelta):
+        """(grid index, UTC start) on the grid from ``start`` whose visit ends by ``end`` (both wall-clock)."""
+        end_instant = self.boundary(end)
+        grid = self.grid
+        for index in range(-(-(start.hour * 60 + start.minute) // GRID_MINUTES), len(grid)):
+            instant = grid[index]
+            if instant is None:
+                continue
+            if instant + duration > end_instant:
+                break
+            yield index, instant
 
 
 def free_slots(
@@ -243,42 +267,71 @@ def free_slots(
     busy = {key: Busy(value) for key, value in ranges.items()}
     patient_busy = busy.get(("patient", patient.pk), EMPTY) if patient is not None else EMPTY
 
+    check_patient = patient_busy is not EMPTY
+    weekly: dict[tuple[int, int], list[tuple[time, time]]] = {}
+    location_id = location.pk
+    room_busy = [(r, busy.get(("room", r), EMPTY)) for r in rooms]
+    held = duration + buffer
     slots: list[Slot] = []
     day = day_from
     while day <= day_to:
-        if day not in closed:
-            for p in practitioners:
-                if (
-                    licensed_until.get(p.pk, date.min) < day
-                    or not hours.get(p.pk)
-                    and not exceptions.get((p.pk, day))
-                ):
-                    continue
-                p_busy = busy.get(("practitioner", p.pk), EMPTY)
-                for start_at, end_at in working_intervals(
-                    location=location,
-                    day=day,
-                    hours=hours.get(p.pk, ()),
-                    exceptions=exceptions.get((p.pk, day), ()),
-                ):
-                    for start in _grid(zone, day, start_at, end_at, duration):
-                        # Online, exactly the minimum notice is enough (as in services); the desk: not the past.
-                        if start < earliest if online else start <= now:
-                            continue
-                        if latest is not None and start > latest:
-                            continue
-                        until = start + duration + buffer
-                        if not p_busy.free(start, until) or not patient_busy.free(start, until):
-                            continue
-                        free_room = next(
-                            (r for r in rooms if busy.get(("room", r), EMPTY).free(start, until)), None
+        if day in closed:
+            day += timedelta(days=1)
+            continue
+        clock = _Clock(zone, day)
+        # Slots by grid position, each in practitioner order: the grid's instants increase, so reading the
+        # positions in order gives the result sorted by start, then practitioner, with no sort.
+        by_position = defaultdict(list)
+        room_at: dict[int, int | None] = {}
+        for p in practitioners:
+            p_id = p.pk
+            if (
+                licensed_until.get(p_id, date.min) < day
+                or not hours.get(p_id)
+                and not exceptions.get((p_id, day))
+            ):
+                continue
+            p_busy = busy.get(("practitioner", p_id), EMPTY)
+            day_exceptions = exceptions.get((p_id, day))
+            if day_exceptions:
+                intervals = working_intervals(
+                    location=location, day=day, hours=hours.get(p_id, ()), exceptions=day_exceptions
+                )
+            else:  # the weekly hours alone depend only on the weekday
+                key = (p_id, day.weekday())
+                if key not in weekly:
+                    weekly[key] = working_intervals(
+                        location=location, day=day, hours=hours.get(p_id, ()), exceptions=()
+                    )
+                intervals = weekly[key]
+            # Busy.free inlined: this loop runs for every grid start of every practitioner and day.
+            p_starts, p_ends, p_count = p_busy.starts, p_busy.ends, len(p_busy.starts)
+            for start_at, end_at in intervals:
+                for position, start in clock.starts(start_at, end_at, duration):
+                    # Online, exactly the minimum notice is enough (as in services); the desk: not the past.
+                    if start < earliest if online else start <= now:
+                        continue
+                    if latest is not None and start > latest:
+                        break
+                    until = start + held
+                    i = bisect_right(p_ends, start)
+                    if i < p_count and p_starts[i] < until:
+                        continue
+                    if check_patient and not patient_busy.free(start, until):
+                        continue
+                    # The room depends only on the grid position (same start, same held range) — look once.
+                    room_id = room_at.get(position, _UNKNOWN)
+                    if room_id is _UNKNOWN:
+                        room_id = room_at[position] = next(
+                            (r for r, r_busy in room_busy if r_busy.free(start, until)), None
                         )
-                        if free_room is None:
-                            continue
-                        slots.append(Slot(start, start + duration, p.pk, free_room, location.pk))
+                    if room_id is not None:
+                        by_position[position].append(
+                            Slot(start, start + duration, p_id, room_id, location_id)
+                        )
+        for position in sorted(by_position):
+            slots.extend(by_position[position])
         day += timedelta(days=1)
-    order = {p.pk: n for n, p in enumerate(practitioners)}
-    slots.sort(key=lambda s: (s.start, order[s.practitioner_id]))
     return slots
 
 
