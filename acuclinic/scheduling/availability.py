@@ -2,7 +2,11 @@
 
 Reads only. Everything is computed in the location's wall-clock time and turned into UTC instants per day, so a
 slot at 9:00 stays at 9:00 on the days after a daylight-saving change; a wall-clock time that does not exist
-(spring forward) is skipped. A slot needs a free practitioner **and** a free room for the whole time it holds
+(spring forward) is skipped, and hours that start or end inside the skipped hour start or end when the clocks
+jump. The repeated hour (autumn) is offered once, on its first pass (daylight time): a second "1:30" would look the
+same to a patient. It is still working time (``within_availability``), so the desk can book it (fold=1).
+
+A slot needs a free practitioner **and** a free room for the whole time it holds
 (``[start, start + duration + buffer)``), exactly the range the database refuses to overlap, so a slot offered
 here can only be lost to someone who books it first (``services.SlotTaken``).
 
