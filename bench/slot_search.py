@@ -360,6 +360,7 @@ def measure(args) -> int:
             timings.append((time.perf_counter() - began) * 1000)
             cpu.append((time.thread_time() - began_cpu) * 1000)
             found.append(len(slots))
+            del slots  # as after a request: the result does not outlive the page that showed it
         with CaptureQueriesContext(connection) as one_day:
             call(0, days=1)
         with CaptureQueriesContext(connection) as many_days:

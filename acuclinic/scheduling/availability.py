@@ -39,7 +39,7 @@ GRID_MINUTES = int(SLOT_GRID.total_seconds() // 60)
 GRID_POSITIONS = 24 * 60 // GRID_MINUTES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 60-day search makes thousands; no __dict__ each
 class Slot:
     start: datetime  # aware, UTC
     end: datetime  # start + duration (the buffer after is held too, but is not part of the visit)
