@@ -3,19 +3,29 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from acuclinic.api.api import api
 from acuclinic.content import views as content_views
 from acuclinic.core import views as core_views
+from acuclinic.scheduling.sitemaps import PractitionerSitemap
 
 urlpatterns = [
     path("health/", core_views.health, name="health"),
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {"wagtail": WagtailSitemap, "practitioners": PractitionerSitemap}},
+        name="sitemap",
+    ),
     path("search/", content_views.search, name="search"),
     path("request-appointment/", include("acuclinic.appointments.urls")),
+    path("practitioners/", include("acuclinic.scheduling.urls")),
+    path("book/", include("acuclinic.scheduling.booking_urls")),
+    path("waitlist/", include("acuclinic.scheduling.waitlist_urls")),
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),

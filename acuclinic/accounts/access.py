@@ -27,11 +27,25 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "search": PUBLIC,
     "request_appointment": PUBLIC,
     "appointment_received": PUBLIC,  # reachable only with a signed, expiring token
+    "booking_start": PUBLIC,
+    "booking_details": PUBLIC,
+    "booking_manage": PUBLIC,  # signed, expiring token (Purpose.MANAGE_BOOKING)
+    "booking_calendar": PUBLIC,  # the same token
+    "booking_move": PUBLIC,  # the same token
+    "waitlist_offer": PUBLIC,  # reachable only with a signed, expiring token
     "helpful_vote": PUBLIC,
+    "practitioner_list": PUBLIC,
+    "practitioner_profile": PUBLIC,
     "acuclinic_api:api-root": PUBLIC,
     "acuclinic_api:openapi-json": PUBLIC,
     "acuclinic_api:openapi-view": PUBLIC,
     "acuclinic_api:create_appointment_request": PUBLIC,
+    # FHIR scheduling: public schedules and free slots; a booking is read back only with its manage token.
+    "acuclinic_api:fhir_schedule_search": PUBLIC,
+    "acuclinic_api:fhir_schedule_read": PUBLIC,
+    "acuclinic_api:fhir_slot_search": PUBLIC,
+    "acuclinic_api:fhir_appointment_create": PUBLIC,
+    "acuclinic_api:fhir_appointment_read": PUBLIC,
     "wagtaildocs_serve": PUBLIC,
     "wagtaildocs_authenticate_with_password": PUBLIC,
     "wagtailcore_authenticate_with_password": PUBLIC,
@@ -56,6 +70,10 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "appointments_request_reopen": frozenset({FRONT_DESK}),
     "appointments_request_acknowledge": frozenset({FRONT_DESK}),
     "appointments_request_patient": frozenset({FRONT_DESK}),
+    # Treatment plans and the waitlist: the front desk.
+    "scheduling_plan_new": frozenset({FRONT_DESK}),
+    "scheduling_plan_detail": frozenset({FRONT_DESK}),
+    "scheduling_waitlist": frozenset({FRONT_DESK}),
     # Patients: the front desk and clinicians read; the front desk exports; administrators erase on request.
     "clinical_patient_list": frozenset({FRONT_DESK, CLINICIANS}),
     "clinical_patient_detail": frozenset({FRONT_DESK, CLINICIANS}),

@@ -16,12 +16,15 @@ class Purpose(StrEnum):
     APPOINTMENT_CONFIRMATION = "appointments.confirmation"
     MANAGE_BOOKING = "scheduling.manage-booking"
     QUESTIONNAIRE = "clinical.questionnaire"
+    WAITLIST_OFFER = "scheduling.waitlist-offer"
 
 
 MAX_AGE: dict[Purpose, timedelta] = {
     Purpose.APPOINTMENT_CONFIRMATION: timedelta(days=7),
     Purpose.MANAGE_BOOKING: timedelta(days=90),
     Purpose.QUESTIONNAIRE: timedelta(days=14),
+    # Longer than any offer is open (SchedulingSettings.waitlist_offer_hours); the page checks the offer itself.
+    Purpose.WAITLIST_OFFER: timedelta(days=7),
 }
 
 

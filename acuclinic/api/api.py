@@ -29,6 +29,7 @@ from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.services import over_rate_limit, submit_appointment_request
 from acuclinic.appointments.views import client_ip, clinic_for
 
+from .fhir import router as fhir_router
 from .schemas import AppointmentRequestCreated, AppointmentRequestIn, ErrorsOut
 
 
@@ -58,6 +59,8 @@ api = NinjaAPI(
     docs_url="/v1/docs",
     parser=JSONParser(),
 )
+
+api.add_router("/fhir", fhir_router)
 
 # What the patient must be told, by urgency: the same words as the confirmation page
 # (templates/appointments/received.html; tests/api/test_appointment_api.py checks that they agree).

@@ -35,6 +35,32 @@ def find_matching_patient(
 
 
 @transaction.atomic
+def find_or_create_patient(
+    *, first_name: str, last_name: str, date_of_birth, email: str, phone: str, by, source: str
+) -> Patient:
+    """The matching patient, or a new record (audited) when nobody matches — for bookings made online/by API.
+
+    A match needs the same names, date of birth and phone or e-mail, so a booking can never attach itself to
+    another person who merely shares a name and birthday.
+    """
+    patient = find_matching_patient(
+        first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, phone=phone, email=email
+    )
+    if patient is not None:
+        return patient
+    patient = Patient.objects.create(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        phone=phone,
+        email=email,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit.record(actor=by, action=AuditEvent.Action.CREATE, obj=patient, detail=f"from {source}")
+    return patient
+
+
+@transaction.atomic
 def create_or_match_patient_from_request(*, request: AppointmentRequest, by) -> tuple[Patient, bool]:
     """Link the request to its patient, creating the record only when no existing patient matches.
 

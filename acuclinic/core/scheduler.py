@@ -94,10 +94,30 @@ register(
 
 register(
     PeriodicJob(
+        # The dashboard warns too; the e-mail reaches whoever keeps the licences even if nobody signs in.
+        name="weekly-licence-expiry-warnings",
+        period=weekly(weekday=0, at=time(8, 0)),
+        task="acuclinic.scheduling.licence_tasks.send_licence_expiry_warnings",
+    )
+)
+
+
+register(
+    PeriodicJob(
         # A worker that dies between a failed send and queuing its retry would strand the e-mail: sweep them up.
         name="requeue-unsent-request-notifications",
         period=every(minutes=15),
         task="acuclinic.appointments.tasks.requeue_unsent_notifications",
+    )
+)
+
+
+register(
+    PeriodicJob(
+        # An unanswered waitlist offer passes to the next person once it expires (scheduling.waitlist).
+        name="expire-waitlist-offers",
+        period=every(minutes=5),
+        task="acuclinic.scheduling.waitlist_tasks.expire_waitlist_offers",
     )
 )
 

@@ -200,10 +200,12 @@ def free_slots(
     now: datetime | None = None,
     online: bool = True,
     room: Room | None = None,
+    moving: Appointment | None = None,
 ) -> list[Slot]:
     """Every free slot of the type at the location between two local dates (inclusive), sorted by start and
     practitioner name; ``practitioner`` None means any who offers the type ("first available").
 
+    ``moving``: an appointment being moved, whose own time does not count as busy.
     Online (patients): the type's minimum notice and booking horizon apply. Always: no past starts, no closed
     days, only practitioners active, offering the type and licensed in the location's state on that day.
     ``room``: only that room (the suggestions after a lost race, which keep the room asked for).
@@ -259,10 +261,11 @@ def free_slots(
     if patient is not None:
         who |= Q(patient=patient)
     ranges = defaultdict(list)
-    for p_id, r_id, pat_id, start, until in (
-        Appointment.objects.overlapping(range_start, range_end)
-        .filter(who)
-        .values_list("practitioner_id", "room_id", "patient_id", "start", "blocked_until")
+    holding = Appointment.objects.overlapping(range_start, range_end).filter(who)
+    if moving is not None:
+        holding = holding.exclude(pk=moving.pk)
+    for p_id, r_id, pat_id, start, until in holding.values_list(
+        "practitioner_id", "room_id", "patient_id", "start", "blocked_until"
     ):
         ranges[("practitioner", p_id)].append((start, until))
         ranges[("room", r_id)].append((start, until))

@@ -12,7 +12,7 @@ def ensure_demo_schedule(practitioners):
     location, _ = Location.objects.get_or_create(
         name="Acuclinic Midtown",
         defaults={
-            "address": "100 Example Avenue, New York, NY 10001",
+            "address": "100 Example Street, Suite 200\nSpringfield, NY 10001",
             "state": "NY",
             "time_zone": "America/New_York",
         },

@@ -54,8 +54,6 @@ def _enqueue_on_commit(notification: AppointmentNotification) -> None:
 
     try:
         from . import tasks
-    except (
-        ImportError
-    ):  # the sending task arrives with the notification work; rows wait in the outbox until then
+    except ImportError:  # the sending task comes with the mail work; rows wait in the outbox
         return
     transaction.on_commit(lambda: tasks.send_appointment_notification.enqueue(notification.pk))

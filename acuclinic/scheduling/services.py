@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
+from acuclinic.clinical import services as clinical_services
 
 from .availability import closed_days, free_slots, within_availability
 from .models import (
@@ -37,6 +38,7 @@ from .models import (
     Practitioner,
     Room,
 )
+from .notifications import Event, notify
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,7 @@ def book_appointment(
                         f"{' online' if online else ''}"
                     ),
                 )
+                notify(appointment=appointment, event=Event.BOOKED, online=online)
     except IntegrityError as exc:
         conflict = overlap_conflict(exc)
         if conflict is None:
@@ -174,8 +177,11 @@ def book_appointment(
     return appointment
 
 
-def cancel_appointment(*, appointment: Appointment, by, reason: str) -> Appointment:
-    """Cancel; a cancelled appointment holds no time, so the slot is free again at once."""
+def cancel_appointment(*, appointment: Appointment, by, reason: str, online: bool = False) -> Appointment:
+    """Cancel; a cancelled appointment holds no time, so the slot is free again at once.
+
+    ``online``: the patient cancelled through their link (the clinic is told; the desk saw nothing happen).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Give a reason for the cancellation.", code="reason_required")
@@ -190,7 +196,18 @@ def cancel_appointment(*, appointment: Appointment, by, reason: str) -> Appointm
         appointment.cancellation_reason = reason[:200]
         appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
         # The reason may say something about the patient's health: it stays on the appointment, not in the log.
-        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=cancelled")
+        audit.record(
+            actor=by,
+            action=AuditEvent.Action.CHANGE,
+            obj=appointment,
+            detail=f"status=cancelled{' online' if online else ''}",
+        )
+        notify(appointment=appointment, event=Event.CANCELLED, online=online)
+        # The freed time goes to the waitlist once the cancellation is committed (never for a rolled-back one).
+        from .waitlist import after_cancellation
+
+        pk = appointment.pk
+        transaction.on_commit(lambda: after_cancellation(pk))
     return appointment
 
 
@@ -312,3 +329,56 @@ def next_free_starts(
         room=room,
     )
     return [slot.start for slot in slots if slot.start > after][:count]
+
+
+def book_for_patient_details(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    email: str,
+    phone: str,
+    practitioner: Practitioner,
+    location: Location,
+    appointment_type: AppointmentType,
+    start: datetime,
+    status: str = AppointmentStatus.CONFIRMED,
+    source: str = "API booking",
+    now: datetime | None = None,
+) -> Appointment:
+    """An online booking from a patient's details (the FHIR API): match or create the patient, then book the first
+    active room at the location that is free, all or nothing — a refused booking leaves no new patient behind.
+
+    Raises ``ValidationError`` (not bookable) or ``SlotTaken`` (practitioner or patient busy, or no room free).
+    """
+    with transaction.atomic():
+        patient = clinical_services.find_or_create_patient(
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            email=email,
+            phone=phone,
+            by=None,
+            source=source,
+        )
+        rooms = list(location.rooms.filter(is_active=True).order_by("name", "pk"))
+        if not rooms:
+            raise ValidationError("No treatment room is in use at this location.", code="no_room")
+        taken = None
+        for room in rooms:
+            try:
+                return book_appointment(
+                    patient=patient,
+                    practitioner=practitioner,
+                    room=room,
+                    appointment_type=appointment_type,
+                    start=start,
+                    status=status,
+                    online=True,
+                    now=now,
+                )
+            except SlotTaken as exc:
+                if exc.conflict != "room":
+                    raise
+                taken = exc  # another room may still be free at that time
+        raise taken

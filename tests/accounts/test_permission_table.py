@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from acuclinic.accounts import access, roles
 from acuclinic.appointments.views import confirmation_token
 from acuclinic.clinical.models import Patient
+from acuclinic.scheduling.models import Practitioner
 from tests.factories import make_appointment_request
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,7 @@ PRINCIPALS = [ANONYMOUS, NO_ROLE, *roles.ROLES, SUPERUSER]
 POST_ONLY = {
     "helpful_vote",
     "acuclinic_api:create_appointment_request",
+    "acuclinic_api:fhir_appointment_create",
     "appointments_request_log_attempt",
     "appointments_request_assign",
     "appointments_request_end",
@@ -67,6 +69,14 @@ def url_for(name: str, sample) -> str:
         "wagtailcore_authenticate_with_password": {"page_view_restriction_id": 999999, "page_id": article.pk},
         "wagtaildocs_authenticate_with_password": {"restriction_id": 999999},
         "wagtailsettings:edit": {"app_name": "core", "model_name": "clinicsettings"},
+        "practitioner_profile": {"slug": Practitioner.objects.filter(is_active=True).first().slug},
+        "acuclinic_api:fhir_schedule_read": {"schedule_id": "0-0"},
+        "acuclinic_api:fhir_appointment_read": {"token": "not-a-token"},
+        "booking_manage": {"token": "not-a-token"},  # main's booking pages (not yet in this table's kwargs)
+        "booking_calendar": {"token": "not-a-token"},
+        "booking_move": {"token": "not-a-token"},
+        "waitlist_offer": {"token": "not-a-valid-token"},
+        "scheduling_plan_detail": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})

@@ -1,0 +1,560 @@
+"""FHIR R4 scheduling: ``/api/fhir/Schedule``, ``/api/fhir/Slot``, ``/api/fhir/Appointment``.
+
+Schedules and slots are public (practitioners, places and free times; no patient data). A booking is made with
+``POST /api/fhir/Appointment`` — a FHIR Appointment naming a Slot (or a start, end and practitioner) with the
+patient's details as a contained Patient — and goes through the one write path, so it can never double-book. It
+answers 201 with the Appointment and its manage token (extension and ``Location`` header), 409 with the next free
+starts when the time was taken, 422 for invalid input, 415 when the body is not JSON, 429 over the hourly allowance
+per address (the same allowance as appointment requests). ``GET /api/fhir/Appointment/{token}`` reads a booking by
+that token only: no booking is reachable by its id. Every answer is ``application/fhir+json``; errors are
+OperationOutcomes. An ``Idempotency-Key`` header makes a retried booking answer with the booking already made.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from ninja import Router
+from pydantic import ValidationError as PydanticValidationError
+
+from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
+from acuclinic.appointments import services as appointment_services
+from acuclinic.appointments.views import client_ip
+from acuclinic.core.validators import normalise_phone
+from acuclinic.scheduling import availability, selectors
+from acuclinic.scheduling import fhir as mapping
+from acuclinic.scheduling.models import Appointment, AppointmentType, Location, Practitioner
+from acuclinic.scheduling.services import SlotTaken, book_for_patient_details
+
+logger = logging.getLogger(__name__)
+
+router = Router(tags=["FHIR scheduling"])
+
+FHIR_JSON = "application/fhir+json"
+ACCEPTED_CONTENT_TYPES = {"application/json", FHIR_JSON}
+DEFAULT_SEARCH_DAYS = 7
+MAX_SEARCH_DAYS = 31
+IDEMPOTENCY_SECONDS = 24 * 60 * 60
+MAX_FIELD = {"given": 100, "family": 100, "email": 254, "phone": 32}
+
+_FHIR_RESPONSE = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+
+
+def _responses(**codes: str) -> dict:
+    return {
+        "responses": {
+            code.lstrip("_"): {"description": text, **_FHIR_RESPONSE} for code, text in codes.items()
+        }
+    }
+
+
+def fhir_response(data: dict, status: int = 200) -> HttpResponse:
+    response = HttpResponse(json.dumps(data), content_type=FHIR_JSON, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _problem(status: int, *issues) -> HttpResponse:
+    return fhir_response(mapping.operation_outcome(*issues), status=status)
+
+
+def _invalid(*pairs) -> HttpResponse:
+    """422 with one issue per (expression, message)."""
+    return _problem(422, *(("error", "invalid", message, expression) for expression, message in pairs))
+
+
+def _not_found(message: str) -> HttpResponse:
+    return _problem(404, ("error", "not-found", message, None))
+
+
+# --- Schedule ----------------------------------------------------------------------------------------------------
+
+
+def _schedule(schedule_ref: str) -> tuple[Practitioner, Location] | None:
+    """The bookable (practitioner, location) a Schedule id (or "Schedule/<id>") names, or None."""
+    ids = mapping.parse_schedule_id(schedule_ref.removeprefix("Schedule/"))
+    if ids is None:
+        return None
+    practitioner = selectors.public_practitioners().filter(pk=ids[0]).first()
+    if practitioner is None:
+        return None
+    location = next((loc for loc in selectors.bookable_locations(practitioner) if loc.pk == ids[1]), None)
+    return (practitioner, location) if location else None
+
+
+@router.get(
+    "/Schedule",
+    summary="Schedules: one per practitioner and location that can be booked",
+    operation_id="fhir_schedule_search",
+    openapi_extra=_responses(_200="A FHIR searchset Bundle of Schedules."),
+)
+def fhir_schedule_search(request):
+    resources = [mapping.schedule_resource(p, loc) for p, loc in selectors.bookable_pairs()]
+    return fhir_response(mapping.searchset(resources, self_url=request.build_absolute_uri()))
+
+
+@router.get(
+    "/Schedule/{schedule_id}",
+    summary="One Schedule",
+    operation_id="fhir_schedule_read",
+    openapi_extra=_responses(_200="A FHIR Schedule.", _404="An OperationOutcome: no such bookable schedule."),
+)
+def fhir_schedule_read(request, schedule_id: str):
+    found = _schedule(schedule_id)
+    if found is None:
+        return _not_found("No bookable schedule with that id.")
+    return fhir_response(mapping.schedule_resource(*found))
+
+
+# --- Slot --------------------------------------------------------------------------------------------------------
+
+_PREFIXES = ("ge", "gt", "le", "lt", "eq")
+
+
+def _parse_bound(value: str, zone) -> tuple[str, datetime, datetime] | None:
+    """("ge", start of the value, end of the value) for a FHIR date search value; None when it is not one."""
+    prefix = value[:2] if value[:2] in _PREFIXES else "eq"
+    text = value[2:] if value[:2] in _PREFIXES else value
+    moment = parse_datetime(text) if "T" in text else None
+    if moment is not None:
+        if moment.tzinfo is None:
+            return None  # FHIR: a time needs its zone
+        return prefix, moment.astimezone(UTC), moment.astimezone(UTC)
+    try:
+        day = parse_date(text)
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    first = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return prefix, first, after
+
+
+def _search_range(values: list[str], zone, now: datetime) -> tuple[datetime, datetime] | str:
+    """[low, high) from the ``start`` parameters, or a message saying what is wrong."""
+    low, high = now, None
+    for value in values:
+        bound = _parse_bound(value.strip(), zone)
+        if bound is None:
+            return "Use a date (2026-12-01) or a date-time with its zone, with a prefix ge, gt, le or lt."
+        prefix, first, after = bound
+        if prefix in ("ge", "eq"):
+            low = max(low, first)
+        if prefix == "gt":
+            low = max(low, after if after != first else first + timedelta(microseconds=1))
+        if prefix in ("lt",):
+            high = first if high is None else min(high, first)
+        if prefix in ("le", "eq"):
+            end = after if after != first else first + timedelta(microseconds=1)
+            high = end if high is None else min(high, end)
+    if high is None:
+        high = low + timedelta(days=DEFAULT_SEARCH_DAYS)
+    if high - low > timedelta(days=MAX_SEARCH_DAYS):
+        return f"Search at most {MAX_SEARCH_DAYS} days at a time."
+    return low, high
+
+
+def _types_for(practitioner: Practitioner, codes: list[str]) -> list[AppointmentType] | None:
+    offered = sorted(practitioner.appointment_types.all(), key=lambda t: (t.name, t.pk))
+    if not codes:
+        return offered
+    wanted = set()
+    for code in codes:
+        for part in code.split(","):
+            system, _, value = part.rpartition("|")
+            if system and system != mapping.type_system():
+                return None
+            wanted.add(value.strip())
+    return [t for t in offered if str(t.pk) in wanted]
+
+
+@router.get(
+    "/Slot",
+    summary="Free slots of a schedule",
+    description=(
+        "Search parameters: `schedule` (required: a Schedule id), `start` (repeatable, with a prefix: "
+        "`start=ge2026-12-01&start=lt2026-12-08`; dates are in the location's time zone; at most 31 days; "
+        "default the next 7 days), `service-type` (appointment type codes, optional). Only free slots are listed."
+    ),
+    operation_id="fhir_slot_search",
+    openapi_extra={
+        "parameters": [
+            {"name": "schedule", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "start", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "service-type", "in": "query", "schema": {"type": "string"}},
+        ],
+        **_responses(_200="A FHIR searchset Bundle of free Slots.", _422="An OperationOutcome."),
+    },
+)
+def fhir_slot_search(request):
+    schedule_ref = request.GET.get("schedule", "").strip()
+    if not schedule_ref:
+        return _invalid(("schedule", "Give the schedule to search (a Schedule id)."))
+    found = _schedule(schedule_ref)
+    if found is None:
+        return _invalid(("schedule", "No bookable schedule with that id."))
+    practitioner, location = found
+    now = timezone.now()
+    search = _search_range(request.GET.getlist("start"), location.zone, now)
+    if isinstance(search, str):
+        return _invalid(("start", search))
+    low, high = search
+    types = _types_for(practitioner, request.GET.getlist("service-type"))
+    if types is None:
+        return _invalid(("service-type", f"Use codes of {mapping.type_system()}."))
+    resources = []
+    if low < high:
+        day_from, day_to = low.astimezone(location.zone).date(), high.astimezone(location.zone).date()
+        for appointment_type in types:
+            for slot in availability.free_slots(
+                appointment_type=appointment_type,
+                location=location,
+                practitioner=practitioner,
+                day_from=day_from,
+                day_to=day_to,
+                now=now,
+            ):
+                if low <= slot.start < high:
+                    resources.append(
+                        (slot.start, appointment_type.name, mapping.slot_resource(slot, appointment_type))
+                    )
+    resources.sort(key=lambda item: item[:2])
+    return fhir_response(
+        mapping.searchset([r for *_key, r in resources], self_url=request.build_absolute_uri())
+    )
+
+
+# --- Appointment -------------------------------------------------------------------------------------------------
+
+
+def _manage_token(appointment: Appointment) -> str:
+    return make_token(purpose=Purpose.MANAGE_BOOKING, object_id=appointment.pk)
+
+
+def _created(request, appointment: Appointment) -> HttpResponse:
+    token = _manage_token(appointment)
+    response = fhir_response(mapping.appointment_resource(appointment, token=token), status=201)
+    response["Location"] = request.build_absolute_uri(f"/api/fhir/Appointment/{token}")
+    return response
+
+
+class BadBooking(Exception):
+    def __init__(self, *pairs):
+        self.pairs = pairs
+
+
+def _pydantic_pairs(exc: PydanticValidationError) -> list[tuple[str, str]]:
+    pairs = []
+    for error in exc.errors()[:20]:
+        path = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__") or "Appointment"
+        pairs.append(
+            (f"Appointment.{path}" if path != "Appointment" else path, error.get("msg", "Invalid value."))
+        )
+    return pairs
+
+
+def _reference_id(reference: str, kind: str) -> str | None:
+    return reference.removeprefix(f"{kind}/") if reference.startswith(f"{kind}/") else None
+
+
+def _patient_details(resource) -> dict:
+    contained = [r for r in (resource.contained or []) if r.get_resource_type() == "Patient"]
+    if len(contained) != 1:
+        raise BadBooking(("Appointment.contained", "Send the patient's details as one contained Patient."))
+    patient = contained[0]
+    name = (patient.name or [None])[0]
+    given = " ".join(name.given or []).strip() if name else ""
+    family = (name.family or "").strip() if name else ""
+    problems = []
+    if not given:
+        problems.append(("Patient.name.given", "Enter the patient's first name."))
+    if not family:
+        problems.append(("Patient.name.family", "Enter the patient's last name."))
+    birth = patient.birthDate
+    if birth is None:
+        problems.append(("Patient.birthDate", "Enter the patient's date of birth."))
+    elif not isinstance(birth, date) or birth > timezone.localdate() or birth.year < 1900:
+        problems.append(("Patient.birthDate", "Enter a real date of birth, as YYYY-MM-DD."))
+    email = phone = ""
+    for point in patient.telecom or []:
+        if point.system == "email" and point.value and not email:
+            email = point.value.strip()
+        elif point.system in ("phone", "sms") and point.value and not phone:
+            phone = point.value.strip()
+    if not email and not phone:
+        problems.append(("Patient.telecom", "Give an e-mail address or a phone number."))
+    if email:
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(("Patient.telecom", "Enter a valid e-mail address."))
+    if phone:
+        try:
+            phone = normalise_phone(phone)
+        except ValidationError:
+            problems.append(("Patient.telecom", "Enter a valid phone number."))
+    for expression, value, key in (
+        ("Patient.name.given", given, "given"),
+        ("Patient.name.family", family, "family"),
+        ("Patient.telecom", email, "email"),
+    ):
+        if len(value) > MAX_FIELD[key]:
+            problems.append((expression, f"At most {MAX_FIELD[key]} characters."))
+    if problems:
+        raise BadBooking(*problems)
+    return {"first_name": given, "last_name": family, "date_of_birth": birth, "email": email, "phone": phone}
+
+
+def _what_to_book(resource) -> dict:
+    """Practitioner, location, type and start from a Slot reference, or from start/end + participants."""
+    if resource.status not in mapping.FHIR_TO_NEW_STATUS:
+        raise BadBooking(("Appointment.status", "A new appointment is “booked” or “proposed”."))
+    slots = resource.slot or []
+    if len(slots) > 1:
+        raise BadBooking(("Appointment.slot", "Book one slot at a time."))
+    participants = {}
+    for participant in resource.participant or []:
+        reference = (participant.actor.reference or "") if participant.actor else ""
+        for kind in ("Practitioner", "Location"):
+            ref_id = _reference_id(reference, kind)
+            if ref_id is not None:
+                participants.setdefault(kind, ref_id)
+    if slots:
+        key = mapping.parse_slot_id(_reference_id(slots[0].reference or "", "Slot") or "")
+        if key is None:
+            raise BadBooking(("Appointment.slot", "Not a slot of this server (see /api/fhir/Slot)."))
+        practitioner_id, location_id, type_id, start = (
+            key.practitioner_id,
+            key.location_id,
+            key.type_id,
+            key.start,
+        )
+        if participants.get("Practitioner", str(practitioner_id)) != str(practitioner_id):
+            raise BadBooking(("Appointment.participant", "The practitioner is not the slot's."))
+        if participants.get("Location", str(location_id)) != str(location_id):
+            raise BadBooking(("Appointment.participant", "The location is not the slot's."))
+        if resource.start is not None and resource.start.astimezone(UTC) != start:
+            raise BadBooking(("Appointment.start", "The start is not the slot's."))
+    else:
+        if resource.start is None or resource.end is None:
+            raise BadBooking(("Appointment.slot", "Give a slot reference, or a start and an end."))
+        start, end = resource.start.astimezone(UTC), resource.end.astimezone(UTC)
+        if not participants.get("Practitioner", "").isdigit():
+            raise BadBooking(("Appointment.participant", "Name the practitioner (Practitioner/<id>)."))
+        practitioner_id = int(participants["Practitioner"])
+        location_id = int(participants["Location"]) if participants.get("Location", "").isdigit() else None
+        type_id = None
+        for concept in [
+            *(resource.serviceType or []),
+            *([resource.appointmentType] if resource.appointmentType else []),
+        ]:
+            for coding in concept.coding or []:
+                if coding.system == mapping.type_system() and (coding.code or "").isdigit():
+                    type_id = int(coding.code)
+        if type_id is None:  # the only type of that length the practitioner offers
+            matches = AppointmentType.objects.filter(
+                practitioners=practitioner_id, duration_minutes=(end - start).total_seconds() / 60
+            )
+            if matches.count() != 1:
+                raise BadBooking(
+                    ("Appointment.serviceType", f"Give the appointment type ({mapping.type_system()}).")
+                )
+            type_id = matches.get().pk
+    practitioner = selectors.public_practitioners().filter(pk=practitioner_id).first()
+    if practitioner is None:
+        raise BadBooking(("Appointment.participant", "No such practitioner."))
+    locations = list(practitioner.locations.all())
+    if location_id is None and len(locations) == 1:
+        location_id = locations[0].pk
+    location = next((loc for loc in locations if loc.pk == location_id), None)
+    if location is None:
+        raise BadBooking(
+            ("Appointment.participant", "Name a location where the practitioner works (Location/<id>).")
+        )
+    appointment_type = practitioner.appointment_types.filter(pk=type_id).first()
+    if appointment_type is None:
+        raise BadBooking(
+            ("Appointment.serviceType", "The practitioner does not offer that appointment type.")
+        )
+    if not slots and end - start != appointment_type.duration:
+        raise BadBooking(
+            (
+                "Appointment.end",
+                f"A {appointment_type.name} lasts {appointment_type.duration_minutes} minutes.",
+            )
+        )
+    return {
+        "practitioner": practitioner,
+        "location": location,
+        "appointment_type": appointment_type,
+        "start": start,
+        "status": mapping.FHIR_TO_NEW_STATUS[resource.status],
+    }
+
+
+def _idempotency(request, body: bytes) -> tuple[str, str] | HttpResponse | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 255 and all(0x21 <= ord(c) <= 0x7E for c in key)):
+        return _invalid(("Idempotency-Key", "Use 1 to 255 visible ASCII characters, for example a UUID."))
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"fhir:appointment:idempotency:{digest}", hashlib.sha256(body).hexdigest()
+
+
+def _over_rate_limit(ip: str) -> bool:
+    # Its own counter, the appointment requests' allowance: a booking client does not use up the form's.
+    bucket = f"fhir:appointment:rate:{appointment_services.client_key(ip)}:{timezone.now():%Y%m%d%H}"
+    cache.add(bucket, 0, 60 * 60)
+    try:
+        count = cache.incr(bucket)
+    except ValueError:
+        cache.set(bucket, 1, 60 * 60)
+        count = 1
+    return count > appointment_services.RATE_LIMIT_PER_HOUR
+
+
+APPOINTMENT_EXAMPLE = {
+    "resourceType": "Appointment",
+    "status": "booked",
+    "slot": [{"reference": "Slot/1-1.2.20261201T1400"}],
+    "start": "2026-12-01T14:00:00Z",
+    "end": "2026-12-01T14:30:00Z",
+    "participant": [
+        {"actor": {"reference": "#patient"}, "status": "accepted"},
+        {"actor": {"reference": "Practitioner/1"}, "status": "accepted"},
+    ],
+    "contained": [
+        {
+            "resourceType": "Patient",
+            "id": "patient",
+            "name": [{"family": "Lopez", "given": ["Maria"]}],
+            "birthDate": "1961-04-27",
+            "telecom": [
+                {"system": "email", "value": "maria@example.org"},
+                {"system": "phone", "value": "2125550142"},
+            ],
+        }
+    ],
+}
+
+
+@router.post(
+    "/Appointment",
+    summary="Book an appointment",
+    description=(
+        "A FHIR Appointment with status `booked` (or `proposed`: held, awaiting the clinic's confirmation), one "
+        "`slot` reference from `/api/fhir/Slot` — or `start`, `end`, a `Practitioner/<id>` participant, a "
+        "`Location/<id>` participant and the type in `serviceType` — and the patient as a contained Patient "
+        "(name, birthDate, telecom email and/or phone). The manage token in the answer's extension reads the "
+        "booking back (`GET /api/fhir/Appointment/{token}`) and is the patient's only key to it."
+    ),
+    operation_id="fhir_appointment_create",
+    openapi_extra={
+        "parameters": [
+            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                FHIR_JSON: {"schema": {"type": "object"}, "example": APPOINTMENT_EXAMPLE},
+                "application/json": {"schema": {"type": "object"}, "example": APPOINTMENT_EXAMPLE},
+            },
+        },
+        **_responses(
+            _201="The booked Appointment, with the manage token.",
+            _409="An OperationOutcome: the time was taken; the next free starts are listed.",
+            _415="An OperationOutcome: send application/fhir+json.",
+            _422="An OperationOutcome: what to fix.",
+            _429="An OperationOutcome: too many bookings from this address.",
+        ),
+    },
+)
+def fhir_appointment_create(request):
+    if request.content_type not in ACCEPTED_CONTENT_TYPES:
+        return _problem(
+            415, ("error", "not-supported", "Send the Appointment as application/fhir+json.", None)
+        )
+    body = request.body
+    try:
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates cannot be stored
+    except ValueError:
+        return _invalid((None, "The body is not valid JSON (UTF-8 text)."))
+    if not isinstance(data, dict) or data.get("resourceType") != "Appointment":
+        return _invalid(("Appointment", "Send one FHIR Appointment resource."))
+    idempotency = _idempotency(request, body)
+    if isinstance(idempotency, HttpResponse):
+        return idempotency
+    from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+
+    try:
+        resource = FhirAppointment.model_validate(data)
+        patient = _patient_details(resource)
+        booking = _what_to_book(resource)
+    except PydanticValidationError as exc:
+        return _invalid(*_pydantic_pairs(exc))
+    except BadBooking as exc:
+        return _invalid(*exc.pairs)
+
+    if idempotency:
+        stored = cache.get(idempotency[0])
+        if stored is not None:
+            if stored["body"] != idempotency[1]:
+                return _invalid(("Idempotency-Key", "This key was already used for a different booking."))
+            appointment = Appointment.objects.select_related(
+                "patient", "practitioner", "location", "appointment_type"
+            ).get(pk=stored["appointment"])
+            return _created(request, appointment)
+    if _over_rate_limit(client_ip(request)):
+        response = _problem(
+            429, ("error", "throttled", "Too many bookings from this address. Try again later.", None)
+        )
+        response["Retry-After"] = str(max(3600 - (timezone.now().minute * 60 + timezone.now().second), 1))
+        return response
+    try:
+        appointment = book_for_patient_details(**patient, **booking, source="FHIR API booking")
+    except SlotTaken as exc:
+        return fhir_response(mapping.slot_taken_outcome(exc.next_free), status=409)
+    except ValidationError as exc:
+        return _problem(422, *(("error", "business-rule", message, None) for message in exc.messages))
+    except IntegrityError:  # e.g. a value the database refuses; never a 500
+        logger.warning("FHIR booking refused by the database")
+        return _invalid((None, "The booking could not be stored. Check the values and try again."))
+    if idempotency:
+        cache.set(
+            idempotency[0], {"body": idempotency[1], "appointment": appointment.pk}, IDEMPOTENCY_SECONDS
+        )
+    logger.info("appointment booked through the FHIR API", extra={"appointment": appointment.pk})
+    return _created(request, appointment)
+
+
+@router.get(
+    "/Appointment/{token}",
+    summary="Read one's own appointment with its manage token",
+    operation_id="fhir_appointment_read",
+    openapi_extra=_responses(_200="The Appointment.", _404="An OperationOutcome: the link no longer works."),
+)
+def fhir_appointment_read(request, token: str):
+    try:
+        pk = read_token(purpose=Purpose.MANAGE_BOOKING, token=token)
+    except InvalidLink:
+        return _not_found("This token does not work (any more).")
+    appointment = (
+        Appointment.objects.select_related("patient", "practitioner", "location", "appointment_type")
+        .filter(pk=pk)
+        .first()
+    )
+    if appointment is None:
+        return _not_found("This token does not work (any more).")
+    return fhir_response(mapping.appointment_resource(appointment, token=token))

@@ -1,0 +1,439 @@
+"""Online booking for patients without an account: type → practitioner or first available → day → time →
+details → confirmed, and the signed link in the confirmation to see, cancel or move the booking.
+
+Every step before the details is a plain GET with the choices so far in the query string, so the back button,
+a refresh or a shared link all work and nothing is held for anyone until they confirm. The booking itself goes
+through ``services.book_appointment`` (the one write path, with the database's no-overlap guarantee); a time
+taken in the meantime comes back as "that time was just taken" with the next free times, and what the patient
+typed is kept.
+"""
+
+import logging
+from collections import OrderedDict
+from datetime import UTC, date, datetime, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from wagtail.models import Site
+
+from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
+from acuclinic.appointments.services import over_rate_limit
+from acuclinic.appointments.views import client_ip, clinic_for
+from acuclinic.clinical import services as clinical_services
+
+from . import availability, services
+from .booking_forms import BookingDetailsForm, CancelBookingForm
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Location,
+    Practitioner,
+    SchedulingSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+DAYS_SHOWN = 14  # days with free times listed per page of the day step
+
+
+def manage_token(appointment: Appointment) -> str:
+    return make_token(purpose=Purpose.MANAGE_BOOKING, object_id=appointment.pk)
+
+
+def scheduling_settings(request) -> SchedulingSettings:
+    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
+    return SchedulingSettings.for_site(site)
+
+
+# --- choices carried in the query string ---------------------------------------------------------------------
+
+
+class Choice:
+    """What the patient has chosen so far, read from the query string; anything unknown is dropped, not a 500."""
+
+    def __init__(self, params):
+        self.location = _get(
+            Location.objects.filter(rooms__is_active=True).distinct(), params.get("location")
+        )
+        if self.location is None:
+            locations = list(Location.objects.filter(rooms__is_active=True).distinct()[:2])
+            self.location = locations[0] if len(locations) == 1 else None
+        self.appointment_type = _get(online_types(), params.get("type"))
+        slug = params.get("practitioner", "")
+        self.any_practitioner = slug == "any"
+        self.practitioner = None
+        if slug and not self.any_practitioner:
+            # From a profile's "Book with …" the practitioner may come before the visit type.
+            offering = (
+                self.appointment_type.practitioners
+                if self.appointment_type is not None
+                else Practitioner.objects.filter(appointment_types__isnull=False).distinct()
+            )
+            self.practitioner = offering.filter(is_active=True, slug=slug).first()
+        self.day = _parse_day(params.get("day"))
+        self.start = _parse_instant(params.get("start"))
+
+    @property
+    def practitioner_param(self) -> str:
+        return "any" if self.any_practitioner else (self.practitioner.slug if self.practitioner else "")
+
+    def query(self, **extra) -> str:
+        from urllib.parse import urlencode
+
+        params = OrderedDict()
+        if self.location:
+            params["location"] = self.location.pk
+        if self.appointment_type:
+            params["type"] = self.appointment_type.pk
+        if self.practitioner_param:
+            params["practitioner"] = self.practitioner_param
+        params.update({k: v for k, v in extra.items() if v is not None})
+        return urlencode(params)
+
+
+def online_types():
+    return (
+        AppointmentType.objects.filter(practitioners__is_active=True)
+        .distinct()
+        .order_by("duration_minutes", "name")
+    )
+
+
+def _get(queryset, value):
+    try:
+        return queryset.filter(pk=int(value)).first() if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _parse_instant(value) -> datetime | None:
+    try:
+        instant = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if instant is not None and instant.tzinfo is None:
+        return None
+    return instant.astimezone(UTC) if instant else None
+
+
+# --- the steps -------------------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET"])
+def book(request):
+    clinic = clinic_for(request)
+    choice = Choice(request.GET)
+    context = {"clinic": clinic, "choice": choice}
+    if choice.location is None:
+        context["locations"] = Location.objects.filter(rooms__is_active=True).distinct()
+        return render(request, "scheduling/book/location.html", context)
+    if choice.appointment_type is None:
+        types = online_types()
+        if choice.practitioner is not None:
+            types = types.filter(practitioners=choice.practitioner)
+        context["types"] = types
+        return render(request, "scheduling/book/type.html", context)
+    if choice.practitioner is None and not choice.any_practitioner:
+        context["practitioners"] = choice.appointment_type.practitioners.filter(is_active=True).order_by(
+            "name"
+        )
+        return render(request, "scheduling/book/practitioner.html", context)
+
+    zone = choice.location.zone
+    today = timezone.localtime(timezone.now(), zone).date()
+    if choice.day is None:
+        start = _parse_day(request.GET.get("from")) or today
+        start = max(start, today)
+        slots = availability.free_slots(
+            appointment_type=choice.appointment_type,
+            location=choice.location,
+            practitioner=choice.practitioner,
+            day_from=start,
+            day_to=start + timedelta(days=choice.appointment_type.horizon_days),
+        )
+        days = OrderedDict()
+        for slot in slots:
+            day = slot.start.astimezone(zone).date()
+            if day not in days and len(days) == DAYS_SHOWN:
+                context["more_from"] = day.isoformat()
+                break
+            days.setdefault(day, set()).add(slot.start)
+        context["days"] = [(day, len(starts)) for day, starts in days.items()]
+        return render(request, "scheduling/book/day.html", context)
+
+    slots = availability.free_slots(
+        appointment_type=choice.appointment_type,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        day_from=choice.day,
+        day_to=choice.day,
+    )
+    context["times"] = _distinct_starts(slots, zone)
+    return render(request, "scheduling/book/time.html", context)
+
+
+def _distinct_starts(slots, zone):
+    """One entry per start time (first available: any practitioner free then), in local time."""
+    seen = OrderedDict()
+    for slot in slots:
+        seen.setdefault(slot.start, slot.start.astimezone(zone))
+    return [{"start": start.isoformat(), "local": local} for start, local in seen.items()]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def details(request):
+    clinic = clinic_for(request)
+    choice = Choice(request.GET if request.method == "GET" else request.POST)
+    if choice.location is None or choice.appointment_type is None or choice.start is None:
+        return redirect(f"{reverse('booking_start')}?{choice.query()}")
+    if choice.practitioner is None and not choice.any_practitioner:
+        return redirect(f"{reverse('booking_start')}?{choice.query()}")
+    today = timezone.localtime(timezone.now(), choice.location.zone).date()
+    context = {
+        "clinic": clinic,
+        "choice": choice,
+        "local_start": choice.start.astimezone(choice.location.zone),
+    }
+    if request.method == "GET":
+        context["form"] = BookingDetailsForm(today=today)
+        return render(request, "scheduling/book/details.html", context)
+
+    form = BookingDetailsForm(request.POST, today=today)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "scheduling/book/details.html", context, status=400)
+    if over_rate_limit(ip=client_ip(request)):
+        form.add_error(None, "Too many bookings from this connection. Please call us to book.")
+        return render(request, "scheduling/book/details.html", context, status=429)
+    try:
+        appointment = _book(choice=choice, data=form.cleaned_data)
+    except services.SlotTaken as taken:
+        context["taken"] = [
+            {"start": start.isoformat(), "local": start.astimezone(choice.location.zone)}
+            for start in taken.next_free
+        ]
+        return render(request, "scheduling/book/details.html", context, status=409)
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        context["not_bookable"] = True
+        return render(request, "scheduling/book/details.html", context, status=400)
+    messages.success(request, "Your appointment is booked.")
+    return redirect("booking_manage", token=manage_token(appointment))
+
+
+def _book(*, choice: Choice, data) -> Appointment:
+    """Find or create the patient and book the chosen time, all or nothing."""
+    slot = _free_slot_at(choice)
+    with transaction.atomic():
+        patient = clinical_services.find_or_create_patient(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            date_of_birth=data["date_of_birth"],
+            email=data["email"],
+            phone=data["phone"],
+            by=None,
+            source="online booking",
+        )
+        if slot is None:
+            # Not free (any more): let the booking service say so, with the next free times.
+            practitioner = (
+                choice.practitioner or choice.appointment_type.practitioners.filter(is_active=True).first()
+            )
+            room = choice.location.rooms.filter(is_active=True).first()
+        else:
+            practitioner = Practitioner.objects.get(pk=slot.practitioner_id)
+            room = choice.location.rooms.get(pk=slot.room_id)
+        return services.book_appointment(
+            patient=patient,
+            practitioner=practitioner,
+            room=room,
+            appointment_type=choice.appointment_type,
+            start=choice.start,
+            online=True,
+        )
+
+
+def _free_slot_at(choice: Choice):
+    zone = choice.location.zone
+    day = choice.start.astimezone(zone).date()
+    for slot in availability.free_slots(
+        appointment_type=choice.appointment_type,
+        location=choice.location,
+        practitioner=choice.practitioner,
+        day_from=day,
+        day_to=day,
+    ):
+        if slot.start == choice.start:
+            return slot
+    return None
+
+
+# --- the patient's link ----------------------------------------------------------------------------------------
+
+
+def _appointment_for(token: str) -> Appointment:
+    try:
+        pk = read_token(purpose=Purpose.MANAGE_BOOKING, token=token)
+    except InvalidLink:
+        raise Http404("This link no longer works.") from None
+    appointment = (
+        Appointment.objects.select_related("practitioner", "location", "appointment_type", "patient")
+        .filter(pk=pk)
+        .first()
+    )
+    if appointment is None:
+        raise Http404("This link no longer works.")
+    return appointment
+
+
+def _changeable(request, appointment: Appointment) -> tuple[bool, timedelta]:
+    cutoff = timedelta(hours=scheduling_settings(request).online_change_cutoff_hours)
+    open_ = appointment.status in (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED)
+    return open_ and timezone.now() < appointment.start - cutoff, cutoff
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    appointment = _appointment_for(token)
+    clinic = clinic_for(request)
+    changeable, cutoff = _changeable(request, appointment)
+    form = CancelBookingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not changeable:
+            status = 409
+        elif form.is_valid():
+            services.cancel_appointment(
+                appointment=appointment, by=None, reason=f"Patient online: {form.reason_text()}", online=True
+            )
+            messages.success(request, "Your appointment is cancelled. We have sent you an e-mail to confirm.")
+            return redirect("booking_manage", token=token)
+        else:
+            status = 400
+    context = {
+        "clinic": clinic,
+        "appointment": appointment,
+        "local_start": appointment.start.astimezone(appointment.location.zone),
+        "local_end": appointment.end.astimezone(appointment.location.zone),
+        "token": token,
+        "changeable": changeable,
+        "cutoff_hours": int(cutoff.total_seconds() // 3600),
+        "cancel_form": form,
+        "cancelled": appointment.status == AppointmentStatus.CANCELLED,
+    }
+    return render(request, "scheduling/book/manage.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET"])
+def manage_calendar(request, token):
+    """The booking as an .ics file, for "Add to my calendar"."""
+    from .ics import appointment_ics
+
+    appointment = _appointment_for(token)
+    body = appointment_ics(appointment, cancelled=appointment.status == AppointmentStatus.CANCELLED)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="acupuncture-appointment.ics"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def move(request, token):
+    """Choose a new day and time for the same visit with the same practitioner, until the cut-off."""
+    appointment = _appointment_for(token)
+    clinic = clinic_for(request)
+    changeable, cutoff = _changeable(request, appointment)
+    if not changeable:
+        return redirect("booking_manage", token=token)
+    location, zone = appointment.location, appointment.location.zone
+    context = {
+        "clinic": clinic,
+        "appointment": appointment,
+        "token": token,
+        "local_start": appointment.start.astimezone(zone),
+    }
+    status = 200
+    if request.method == "POST":
+        start = _parse_instant(request.POST.get("start"))
+        if start is None:
+            return redirect("booking_move", token=token)
+        slot = next(
+            (
+                s
+                for s in availability.free_slots(
+                    appointment_type=appointment.appointment_type,
+                    location=location,
+                    practitioner=appointment.practitioner,
+                    day_from=start.astimezone(zone).date(),
+                    day_to=start.astimezone(zone).date(),
+                    patient=appointment.patient,
+                    moving=appointment,
+                )
+                if s.start == start
+            ),
+            None,
+        )
+        try:
+            services.reschedule_appointment(
+                appointment=appointment,
+                start=start,
+                room=location.rooms.get(pk=slot.room_id) if slot else appointment.room,
+                by=None,
+                online=True,
+            )
+        except services.SlotTaken as taken:
+            context["taken"] = [
+                {"start": s.isoformat(), "local": s.astimezone(zone)} for s in taken.next_free
+            ]
+            status = 409
+        except ValidationError as error:
+            context["errors"] = error.messages
+            status = 400
+        else:
+            messages.success(
+                request, "Your appointment has been moved. We have sent you an e-mail with the new time."
+            )
+            return redirect("booking_manage", token=token)
+    day = _parse_day(request.GET.get("day"))
+    today = timezone.localtime(timezone.now(), zone).date()
+    search = {
+        "appointment_type": appointment.appointment_type,
+        "location": location,
+        "practitioner": appointment.practitioner,
+        "patient": appointment.patient,
+        "moving": appointment,
+    }
+    if day is None:
+        days = OrderedDict()
+        for slot in availability.free_slots(
+            day_from=today, day_to=today + timedelta(days=appointment.appointment_type.horizon_days), **search
+        ):
+            local_day = slot.start.astimezone(zone).date()
+            if local_day not in days and len(days) == DAYS_SHOWN:
+                break
+            days[local_day] = days.get(local_day, 0) + 1
+        context["days"] = list(days.items())
+    else:
+        context["day"] = day
+        context["times"] = _distinct_starts(availability.free_slots(day_from=day, day_to=day, **search), zone)
+    return render(request, "scheduling/book/move.html", context, status=status)

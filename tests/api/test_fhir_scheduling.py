@@ -1,0 +1,308 @@
+"""FHIR R4 Schedule, Slot and Appointment from the API, and booking through it. Every resource is validated with
+fhir.resources (R4B)."""
+
+import json
+from datetime import UTC, time, timedelta
+
+import pytest
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.schedule import Schedule
+from freezegun import freeze_time
+
+from acuclinic.appointments import services as appointment_services
+from acuclinic.clinical.models import Patient
+from acuclinic.scheduling import fhir as mapping
+from acuclinic.scheduling.models import Appointment, AppointmentNotification, WorkingHours
+from acuclinic.scheduling.services import book_appointment
+from tests.scheduling.conftest import DAY, NOW, make_clinic
+
+pytestmark = pytest.mark.django_db
+
+FHIR = "application/fhir+json"
+
+
+@pytest.fixture
+def clinic(demo):
+    with freeze_time(NOW):
+        clinic = make_clinic()
+        for p in (clinic.practitioner, clinic.other_practitioner):
+            p.locations.add(clinic.location)
+            WorkingHours.objects.create(
+                practitioner=p, location=clinic.location, weekday=0, starts_at=time(9), ends_at=time(12)
+            )
+        yield clinic
+
+
+def schedule_of(clinic, practitioner=None):
+    return mapping.schedule_id(practitioner or clinic.practitioner, clinic.location)
+
+
+def slots(client, clinic, **params):
+    query = {"schedule": schedule_of(clinic), "start": [f"ge{DAY}", f"lt{DAY + timedelta(days=1)}"], **params}
+    response = client.get("/api/fhir/Slot", query)
+    assert response.status_code == 200 and response["Content-Type"] == FHIR
+    return Bundle.model_validate(response.json())
+
+
+def booking(clinic, slot_id=None, *, given="Ana", family="Lopez", start=None, **extra):
+    data = {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "participant": [
+            {"actor": {"reference": "#patient"}, "status": "accepted"},
+            {"actor": {"reference": f"Practitioner/{clinic.practitioner.pk}"}, "status": "accepted"},
+        ],
+        "contained": [
+            {
+                "resourceType": "Patient",
+                "id": "patient",
+                "name": [{"family": family, "given": [given]}],
+                "birthDate": "1970-01-02",
+                "telecom": [{"system": "email", "value": f"{given.lower()}@example.org"}],
+            }
+        ],
+    }
+    if slot_id:
+        data["slot"] = [{"reference": f"Slot/{slot_id}"}]
+    if start is not None:
+        data["start"] = start.astimezone(UTC).isoformat()
+        data["end"] = (start + clinic.first_visit.duration).astimezone(UTC).isoformat()
+    data.update(extra)
+    return data
+
+
+def post(client, data, **headers):
+    body = data if isinstance(data, str) else json.dumps(data)
+    return client.post("/api/fhir/Appointment", body, content_type=FHIR, **headers)
+
+
+def first_visit_slot(clinic, hour=9):
+    return mapping.slot_id(
+        practitioner_id=clinic.practitioner.pk,
+        location_id=clinic.location.pk,
+        type_id=clinic.first_visit.pk,
+        start=clinic.at(hour),
+    )
+
+
+def outcome(response) -> OperationOutcome:
+    assert response["Content-Type"] == FHIR
+    return OperationOutcome.model_validate(response.json())
+
+
+# --- Schedule ----------------------------------------------------------------------------------------------------
+
+
+def test_one_schedule_per_bookable_practitioner_and_location(clinic, client):
+    response = client.get("/api/fhir/Schedule")
+    assert response.status_code == 200 and response["Content-Type"] == FHIR
+    bundle = Bundle.model_validate(response.json())
+    assert bundle.type == "searchset"
+    ids = {entry.resource.id for entry in bundle.entry}
+    assert {schedule_of(clinic), schedule_of(clinic, clinic.other_practitioner)} <= ids
+    ours = next(e.resource for e in bundle.entry if e.resource.id == schedule_of(clinic))
+    assert [a.reference for a in ours.actor] == [
+        f"Practitioner/{clinic.practitioner.pk}",
+        f"Location/{clinic.location.pk}",
+    ]
+    assert {c.coding[0].code for c in ours.serviceType} == {
+        str(clinic.follow_up.pk),
+        str(clinic.first_visit.pk),
+    }
+    # An expired licence in the location's state: no schedule there.
+    clinic.other_practitioner.licences.update(expires_on=DAY - timedelta(days=400))
+    ids = {e["resource"]["id"] for e in client.get("/api/fhir/Schedule").json().get("entry", [])}
+    assert schedule_of(clinic, clinic.other_practitioner) not in ids and schedule_of(clinic) in ids
+
+
+def test_read_one_schedule_or_404(clinic, client):
+    response = client.get(f"/api/fhir/Schedule/{schedule_of(clinic)}")
+    assert response.status_code == 200
+    assert Schedule.model_validate(response.json()).id == schedule_of(clinic)
+    for missing in ("999999-1", "nonsense", f"{clinic.practitioner.pk}-999999"):
+        response = client.get(f"/api/fhir/Schedule/{missing}")
+        assert response.status_code == 404
+        assert outcome(response).issue[0].code == "not-found"
+
+
+# --- Slot --------------------------------------------------------------------------------------------------------
+
+
+def test_free_slots_in_the_range_and_not_the_booked_ones(clinic, client):
+    bundle = slots(client, clinic, **{"service-type": str(clinic.first_visit.pk)})
+    starts = [e.resource.start for e in bundle.entry]
+    assert starts[0] == clinic.at(9) and starts[-1] == clinic.at(11)  # 9–12 local, 60-minute visits
+    assert all(e.resource.status == "free" for e in bundle.entry)
+    assert all(e.resource.schedule.reference == f"Schedule/{schedule_of(clinic)}" for e in bundle.entry)
+    assert bundle.total == len(bundle.entry)
+    book_appointment(
+        patient=clinic.patient,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        appointment_type=clinic.first_visit,
+        start=clinic.at(10),
+        now=NOW,
+    )
+    bundle = slots(client, clinic, **{"service-type": str(clinic.first_visit.pk)})
+    starts = [e.resource.start for e in bundle.entry]
+    assert clinic.at(10) not in starts and clinic.at(9, 30) not in starts and clinic.at(9) in starts
+    # Without service-type: every type the practitioner offers.
+    types = {e.resource.serviceType[0].coding[0].code for e in slots(client, clinic).entry}
+    assert types == {str(clinic.first_visit.pk), str(clinic.follow_up.pk)}
+    # Another day: nothing (no hours on Tuesday).
+    other = client.get(
+        "/api/fhir/Slot", {"schedule": schedule_of(clinic), "start": f"eq{DAY + timedelta(days=1)}"}
+    )
+    assert other.json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"schedule": "999-999"},
+        {"start": "ge2030-13-01"},
+        {"start": "ge2030-06-03T10:00"},  # no zone
+        {"start": ["ge2030-06-01", "lt2030-08-01"]},  # over 31 days
+        {"service-type": "http://other.example|1"},
+    ],
+)
+def test_bad_slot_searches_are_422(clinic, client, params):
+    query = {"schedule": schedule_of(clinic), **params} if params.get("schedule", True) else params
+    if not params:
+        query = {}
+    response = client.get("/api/fhir/Slot", query)
+    assert response.status_code == 422
+    assert outcome(response).issue[0].severity == "error"
+
+
+# --- booking -----------------------------------------------------------------------------------------------------
+
+
+def test_booking_a_slot_answers_201_with_a_token_that_reads_it_back(
+    clinic, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks():
+        response = post(client, booking(clinic, first_visit_slot(clinic), start=clinic.at(9)))
+    assert response.status_code == 201, response.content
+    resource = FhirAppointment.model_validate(response.json())
+    assert resource.status == "booked" and resource.start == clinic.at(9)
+    token = next(e.valueString for e in resource.extension if e.url == mapping.manage_token_url())
+    assert response["Location"].endswith(f"/api/fhir/Appointment/{token}")
+    appointment = Appointment.objects.get()
+    assert appointment.booked_online and appointment.practitioner == clinic.practitioner
+    assert appointment.patient.first_name == "Ana" and appointment.patient.email == "ana@example.org"
+    kinds = set(
+        AppointmentNotification.objects.filter(appointment=appointment).values_list("kind", flat=True)
+    )
+    assert AppointmentNotification.Kind.CLINIC_BOOKED in kinds  # staff hear of every online booking
+    again = client.get(f"/api/fhir/Appointment/{token}")
+    assert again.status_code == 200
+    assert FhirAppointment.model_validate(again.json()).start == clinic.at(9)
+    assert "1970-01-02" not in again.content.decode()  # birth date and contact details stay out
+    for bad in (str(appointment.pk), token[:-2] + "xx"):
+        assert client.get(f"/api/fhir/Appointment/{bad}").status_code == 404
+
+
+def test_booking_by_start_and_end_finds_a_free_room_and_a_proposal_is_pending(clinic, client):
+    book_appointment(
+        patient=clinic.other_patient,
+        practitioner=clinic.other_practitioner,
+        room=clinic.room,
+        appointment_type=clinic.first_visit,
+        start=clinic.at(10),
+        now=NOW,
+    )
+    data = booking(clinic, start=clinic.at(10), status="proposed")
+    data["participant"].append(
+        {"actor": {"reference": f"Location/{clinic.location.pk}"}, "status": "accepted"}
+    )
+    response = post(client, data)
+    assert response.status_code == 201, response.content
+    assert FhirAppointment.model_validate(response.json()).status == "proposed"
+    mine = Appointment.objects.get(practitioner=clinic.practitioner)
+    assert mine.room == clinic.other_room and mine.status == "pending"
+
+
+def test_a_taken_slot_is_409_with_the_next_free_starts(clinic, client):
+    assert post(client, booking(clinic, first_visit_slot(clinic), start=clinic.at(9))).status_code == 201
+    patients = Patient.objects.count()
+    response = post(client, booking(clinic, first_visit_slot(clinic), given="Bo", start=clinic.at(9)))
+    assert response.status_code == 409
+    result = outcome(response)
+    assert result.issue[0].code == "conflict"
+    next_free = [e.valueDateTime for e in result.extension if e.url == mapping.next_free_start_url()]
+    assert next_free and all(start > clinic.at(9) for start in next_free)
+    assert Appointment.objects.count() == 1 and Patient.objects.count() == patients  # no patient left behind
+
+
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda d: d.pop("contained"), "Appointment.contained"),
+        (lambda d: d["contained"][0].update(birthDate="2999-01-01"), "Patient.birthDate"),
+        (lambda d: d["contained"][0].update(telecom=[]), "Patient.telecom"),
+        (
+            lambda d: d["contained"][0].update(telecom=[{"system": "email", "value": "nope"}]),
+            "Patient.telecom",
+        ),
+        (lambda d: d["contained"][0].update(name=[{"family": "Lopez"}]), "Patient.name.given"),
+        (lambda d: d.update(status="fulfilled"), "Appointment.status"),
+        (lambda d: d.update(slot=[{"reference": "Slot/garbage"}]), "Appointment.slot"),
+        (lambda d: d.update(status=12), None),  # not FHIR at all
+    ],
+)
+def test_invalid_bookings_are_422_operation_outcomes(clinic, client, change, where):
+    data = booking(clinic, first_visit_slot(clinic), start=clinic.at(9))
+    change(data)
+    response = post(client, data)
+    assert response.status_code == 422
+    issues = outcome(response).issue
+    if where:
+        assert where in [i.expression[0] for i in issues if i.expression]
+    assert not Appointment.objects.exists()
+
+
+def test_rules_of_the_booking_service_are_422(clinic, client):
+    data = booking(clinic, first_visit_slot(clinic, hour=9), start=clinic.at(9))
+    clinic.practitioner.licences.update(expires_on=DAY - timedelta(days=1))
+    response = post(client, data)
+    assert response.status_code == 422
+    assert outcome(response).issue[0].code == "business-rule"
+
+
+def test_not_json_is_415_and_bad_json_422(clinic, client):
+    data = json.dumps(booking(clinic, first_visit_slot(clinic), start=clinic.at(9)))
+    assert client.post("/api/fhir/Appointment", data, content_type="text/plain").status_code == 415
+    assert client.post("/api/fhir/Appointment", "{nope", content_type=FHIR).status_code == 422
+    assert client.post("/api/fhir/Appointment", data, content_type="application/json").status_code == 201
+
+
+def test_same_idempotency_key_books_once(clinic, client):
+    data = booking(clinic, first_visit_slot(clinic), start=clinic.at(9))
+    first = post(client, data, HTTP_IDEMPOTENCY_KEY="key-1")
+    second = post(client, data, HTTP_IDEMPOTENCY_KEY="key-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json() and Appointment.objects.count() == 1
+    other_booking = booking(clinic, first_visit_slot(clinic, 11), start=clinic.at(11))
+    other = post(client, other_booking, HTTP_IDEMPOTENCY_KEY="key-1")
+    assert other.status_code == 422 and Appointment.objects.count() == 1
+
+
+def test_rate_limited_per_address(clinic, client, monkeypatch):
+    monkeypatch.setattr(appointment_services, "RATE_LIMIT_PER_HOUR", 1)
+    assert post(client, booking(clinic, first_visit_slot(clinic), start=clinic.at(9))).status_code == 201
+    response = post(client, booking(clinic, first_visit_slot(clinic, 11), given="Cy", start=clinic.at(11)))
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert outcome(response).issue[0].code == "throttled"
+    assert Appointment.objects.count() == 1
+
+
+def test_openapi_lists_the_fhir_endpoints(demo, client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {"get"} <= set(paths["/api/fhir/Schedule"]) and "get" in paths["/api/fhir/Schedule/{schedule_id}"]
+    assert "get" in paths["/api/fhir/Slot"] and "post" in paths["/api/fhir/Appointment"]
+    assert "get" in paths["/api/fhir/Appointment/{token}"]
+    assert {"201", "409", "415", "422", "429"} <= set(paths["/api/fhir/Appointment"]["post"]["responses"])
