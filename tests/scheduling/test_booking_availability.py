@@ -9,7 +9,13 @@ from django.core.exceptions import ValidationError
 from acuclinic.scheduling.models import Appointment, AvailabilityException, Closure, WorkingHours
 from acuclinic.scheduling.services import SlotTaken, book_appointment, next_free_starts
 
-from .conftest import DAY, NOW, make_patient
+from .conftest import DAY, NOW, make_clinic, make_patient
+
+
+@pytest.fixture
+def clinic(db):
+    """Practitioners who work every day from 8 to 18: online bookings and suggestions need working hours."""
+    return make_clinic(working_hours=True)
 
 
 def book(clinic, start, *, patient=None, practitioner=None, room=None, type_=None, **kwargs):
