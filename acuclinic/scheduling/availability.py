@@ -2,7 +2,11 @@
 
 Reads only. Everything is computed in the location's wall-clock time and turned into UTC instants per day, so a
 slot at 9:00 stays at 9:00 on the days after a daylight-saving change; a wall-clock time that does not exist
-(spring forward) is skipped. A slot needs a free practitioner **and** a free room for the whole time it holds
+(spring forward) is skipped, and hours that start or end inside the skipped hour start or end when the clocks
+jump. The repeated hour (autumn) is offered once, on its first pass (daylight time): a second "1:30" would look the
+same to a patient. It is still working time (``within_availability``), so the desk can book it (fold=1).
+
+A slot needs a free practitioner **and** a free room for the whole time it holds
 (``[start, start + duration + buffer)``), exactly the range the database refuses to overlap, so a slot offered
 here can only be lost to someone who books it first (``services.SlotTaken``).
 
@@ -31,9 +35,11 @@ from .models import (
 )
 
 SLOT_GRID = timedelta(minutes=30)
+GRID_MINUTES = int(SLOT_GRID.total_seconds() // 60)
+GRID_POSITIONS = 24 * 60 // GRID_MINUTES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 60-day search makes thousands; no __dict__ each
 class Slot:
     start: datetime  # aware, UTC
     end: datetime  # start + duration (the buffer after is held too, but is not part of the visit)
@@ -60,6 +66,7 @@ class Busy:
 
 
 EMPTY = Busy([])
+_UNKNOWN = object()
 
 
 def closed_days(location: Location, day_from: date, day_to: date) -> dict[date, str]:
@@ -128,20 +135,58 @@ def _instant(zone, day: date, at: time) -> datetime | None:
     return instant
 
 
-def _grid(zone, day: date, start: time, end: time, duration: timedelta):
-    """Starts on the :00/:30 grid from ``start`` whose visit ends by ``end`` (both wall-clock), as UTC instants."""
-    end_instant = _instant(zone, day, end) or datetime.combine(day, end).replace(tzinfo=zone).astimezone(UTC)
-    minutes = start.hour * 60 + start.minute
-    step = int(SLOT_GRID.total_seconds() // 60)
-    minutes += (-minutes) % step  # round up onto the grid
-    while minutes < 24 * 60:
-        instant = _instant(zone, day, time(minutes // 60, minutes % 60))
-        minutes += step
-        if instant is None:
-            continue
-        if instant + duration > end_instant:
-            break
-        yield instant
+def _boundary(zone, day: date, at: time) -> datetime:
+    """The UTC instant at which the wall clock first reads ``at`` (or later) that day: hours that start or end at
+    a time the clocks skip start or end when they jump (02:30 on a spring-forward night -> 03:00 daylight time).
+    A repeated time (autumn) is its first pass."""
+    instant = _instant(zone, day, at)
+    if instant is not None:
+        return instant
+    # Inside the gap the clocks skip: the first minute after it that exists (gaps last an hour, at most a few).
+    wall = datetime.combine(day, at)
+    for minutes in range(1, 4 * 60):
+        later = wall + timedelta(minutes=minutes)
+        instant = _instant(zone, later.date(), later.time())
+        if instant is not None:
+            return instant
+    raise ValueError(f"no wall-clock time after {wall} in {zone}")
+
+
+class _Clock:
+    """One local day's wall clock at the location, computed once and shared by every practitioner: the grid's
+    starts as UTC instants (None where the clocks skip them) and the instants of other wall-clock times. A day
+    without a clock change has one UTC offset, so its instants are plain arithmetic."""
+
+    def __init__(self, zone, day: date):
+        self.zone, self.day = zone, day
+        first = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+        last = datetime.combine(day, time(23, 59, 59), tzinfo=zone).utcoffset()
+        self.offset = first if first == last else None
+        if self.offset is not None:
+            midnight = self.instant(time(0))
+            self.grid = [midnight + SLOT_GRID * n for n in range(GRID_POSITIONS)]
+        else:
+            self.grid = [self.instant(time(m // 60, m % 60)) for m in range(0, 24 * 60, GRID_MINUTES)]
+
+    def instant(self, at: time) -> datetime | None:
+        if self.offset is not None:
+            return (datetime.combine(self.day, at) - self.offset).replace(tzinfo=UTC)
+        return _instant(self.zone, self.day, at)
+
+    def boundary(self, at: time) -> datetime:
+        return self.instant(at) if self.offset is not None else _boundary(self.zone, self.day, at)
+
+    def starts(self, start: time, end: time, duration: timedelta):
+        """(grid index, UTC start) on the grid from ``start`` whose visit ends by ``end`` (both wall-clock)."""
+        end_instant = self.boundary(end)
+        grid = self.grid
+        for index in range(-(-(start.hour * 60 + start.minute) // GRID_MINUTES), len(grid)):
+            instant = grid[index]
+            if instant is None:
+                continue
+            if instant + duration > end_instant:
+                break
+            yield index, instant
 
 
 def free_slots(
@@ -154,6 +199,7 @@ def free_slots(
     patient=None,
     now: datetime | None = None,
     online: bool = True,
+    room: Room | None = None,
     moving: Appointment | None = None,
 ) -> list[Slot]:
     """Every free slot of the type at the location between two local dates (inclusive), sorted by start and
@@ -162,6 +208,7 @@ def free_slots(
     ``moving``: an appointment being moved, whose own time does not count as busy.
     Online (patients): the type's minimum notice and booking horizon apply. Always: no past starts, no closed
     days, only practitioners active, offering the type and licensed in the location's state on that day.
+    ``room``: only that room (the suggestions after a lost race, which keep the room asked for).
     """
     now = now or timezone.now()
     zone = location.zone
@@ -199,6 +246,7 @@ def free_slots(
         licensed_until[practitioner_id] = max(expires_on, licensed_until.get(practitioner_id, expires_on))
     rooms = list(
         Room.objects.filter(location=location, is_active=True)
+        .filter(**({"pk": room.pk} if room is not None else {}))
         .order_by("name", "pk")
         .values_list("pk", flat=True)
     )
@@ -226,39 +274,71 @@ def free_slots(
     busy = {key: Busy(value) for key, value in ranges.items()}
     patient_busy = busy.get(("patient", patient.pk), EMPTY) if patient is not None else EMPTY
 
+    check_patient = patient_busy is not EMPTY
+    weekly: dict[tuple[int, int], list[tuple[time, time]]] = {}
+    location_id = location.pk
+    room_busy = [(r, busy.get(("room", r), EMPTY)) for r in rooms]
+    held = duration + buffer
     slots: list[Slot] = []
     day = day_from
     while day <= day_to:
-        if day not in closed:
-            for p in practitioners:
-                if (
-                    licensed_until.get(p.pk, date.min) < day
-                    or not hours.get(p.pk)
-                    and not exceptions.get((p.pk, day))
-                ):
-                    continue
-                p_busy = busy.get(("practitioner", p.pk), EMPTY)
-                for start_at, end_at in working_intervals(
-                    location=location,
-                    day=day,
-                    hours=hours.get(p.pk, ()),
-                    exceptions=exceptions.get((p.pk, day), ()),
-                ):
-                    for start in _grid(zone, day, start_at, end_at, duration):
-                        if start <= earliest or (latest is not None and start > latest):
-                            continue
-                        until = start + duration + buffer
-                        if not p_busy.free(start, until) or not patient_busy.free(start, until):
-                            continue
-                        room = next(
-                            (r for r in rooms if busy.get(("room", r), EMPTY).free(start, until)), None
+        if day in closed:
+            day += timedelta(days=1)
+            continue
+        clock = _Clock(zone, day)
+        # Slots by grid position, each in practitioner order: the grid's instants increase, so reading the
+        # positions in order gives the result sorted by start, then practitioner, with no sort.
+        by_position = defaultdict(list)
+        room_at: dict[int, int | None] = {}
+        for p in practitioners:
+            p_id = p.pk
+            if (
+                licensed_until.get(p_id, date.min) < day
+                or not hours.get(p_id)
+                and not exceptions.get((p_id, day))
+            ):
+                continue
+            p_busy = busy.get(("practitioner", p_id), EMPTY)
+            day_exceptions = exceptions.get((p_id, day))
+            if day_exceptions:
+                intervals = working_intervals(
+                    location=location, day=day, hours=hours.get(p_id, ()), exceptions=day_exceptions
+                )
+            else:  # the weekly hours alone depend only on the weekday
+                key = (p_id, day.weekday())
+                if key not in weekly:
+                    weekly[key] = working_intervals(
+                        location=location, day=day, hours=hours.get(p_id, ()), exceptions=()
+                    )
+                intervals = weekly[key]
+            # Busy.free inlined: this loop runs for every grid start of every practitioner and day.
+            p_starts, p_ends, p_count = p_busy.starts, p_busy.ends, len(p_busy.starts)
+            for start_at, end_at in intervals:
+                for position, start in clock.starts(start_at, end_at, duration):
+                    # Online, exactly the minimum notice is enough (as in services); the desk: not the past.
+                    if start < earliest if online else start <= now:
+                        continue
+                    if latest is not None and start > latest:
+                        break
+                    until = start + held
+                    i = bisect_right(p_ends, start)
+                    if i < p_count and p_starts[i] < until:
+                        continue
+                    if check_patient and not patient_busy.free(start, until):
+                        continue
+                    # The room depends only on the grid position (same start, same held range) — look once.
+                    room_id = room_at.get(position, _UNKNOWN)
+                    if room_id is _UNKNOWN:
+                        room_id = room_at[position] = next(
+                            (r for r, r_busy in room_busy if r_busy.free(start, until)), None
                         )
-                        if room is None:
-                            continue
-                        slots.append(Slot(start, start + duration, p.pk, room, location.pk))
+                    if room_id is not None:
+                        by_position[position].append(
+                            Slot(start, start + duration, p_id, room_id, location_id)
+                        )
+        for position in sorted(by_position):
+            slots.extend(by_position[position])
         day += timedelta(days=1)
-    order = {p.pk: n for n, p in enumerate(practitioners)}
-    slots.sort(key=lambda s: (s.start, order[s.practitioner_id]))
     return slots
 
 
@@ -281,9 +361,7 @@ def within_availability(
             )
         ),
     )
-    for start_at, end_at in intervals:
-        begins = _instant(zone, day, start_at)
-        ends = _instant(zone, day, end_at)
-        if begins is not None and ends is not None and begins <= start and end <= ends:
-            return True
-    return False
+    return any(
+        _boundary(zone, day, start_at) <= start and end <= _boundary(zone, day, end_at)
+        for start_at, end_at in intervals
+    )

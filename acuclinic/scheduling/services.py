@@ -26,13 +26,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.clinical import services as clinical_services
 
+from .availability import closed_days, free_slots, within_availability
 from .models import (
     HOLDING_STATUSES,
     Appointment,
@@ -46,10 +46,9 @@ from .notifications import Event, notify
 
 logger = logging.getLogger(__name__)
 
-SLOT_GRID = timedelta(minutes=30)
 SUGGESTIONS = 3
 SUGGESTION_DAYS = 14  # how far past the requested start the search for free slots looks
-DEFAULT_OPENING_HOURS = (time(8, 0), time(18, 0))
+_TICK = timedelta(microseconds=1)  # the last instant of a half-open range
 # SQLSTATE of exclusion_violation (PostgreSQL); the SQLite triggers raise a message with the same suffix.
 EXCLUSION_VIOLATION = "23P01"
 OVERLAP_KEYS = ("practitioner", "room", "patient")
@@ -485,13 +484,30 @@ def _check_bookable(*, patient, practitioner, room, location, appointment_type, 
                 code="not_licensed",
             )
         )
+    # Closure days refuse everyone, the desk included: nobody is there to open the door.
+    closed = closed_days(location, local_day, (window.end - _TICK).astimezone(location.zone).date())
+    for day, reason in sorted(closed.items()):
+        errors.append(
+            ValidationError(f"The clinic is closed on {_patient_date(day)} ({reason}).", code="closed")
+        )
     if online:
         if window.start < now + appointment_type.min_notice:
             errors.append(ValidationError("That time is too soon to book online.", code="too_soon"))
         if window.start > now + timedelta(days=appointment_type.horizon_days):
             errors.append(ValidationError("That time is too far ahead to book online.", code="too_far"))
-        if not _within_opening_hours(location, window):
-            errors.append(ValidationError("The clinic is closed at that time.", code="closed"))
+        # Patients may only take a time the slot search could have offered (the desk may book outside hours).
+        if not closed and not within_availability(
+            practitioner=practitioner, location=location, start=window.start, end=window.end
+        ):
+            if not _within_opening_hours(location, window):
+                errors.append(ValidationError("The clinic is closed at that time.", code="closed"))
+            else:
+                errors.append(
+                    ValidationError(
+                        "The practitioner is not available at that time. Please choose one of the times offered.",
+                        code="unavailable",
+                    )
+                )
         if (
             not appointment_type.new_patients_may_book_online
             and not patient.appointments.filter(status=AppointmentStatus.COMPLETED).exists()
@@ -505,16 +521,18 @@ def _check_bookable(*, patient, practitioner, room, location, appointment_type, 
         raise ValidationError(errors)
 
 
-def _opening_hours(location: Location) -> tuple[time, time]:
-    return (location.opens_at or DEFAULT_OPENING_HOURS[0], location.closes_at or DEFAULT_OPENING_HOURS[1])
+def _patient_date(day: date) -> str:
+    return f"{day:%A}, {day:%B} {day.day}, {day.year}"
 
 
 def _within_opening_hours(location: Location, window: Window) -> bool:
+    """Whether the visit lies inside the location's daily opening window (which of the two refusals to give)."""
     zone = location.zone
-    opens, closes = _opening_hours(location)
     start_local, end_local = window.start.astimezone(zone), window.end.astimezone(zone)
     return (
-        start_local.date() == end_local.date() and opens <= start_local.time() and end_local.time() <= closes
+        start_local.date() == end_local.date()
+        and location.opens_at <= start_local.time()
+        and end_local.time() <= location.closes_at
     )
 
 
@@ -528,56 +546,24 @@ def next_free_starts(
     count: int = SUGGESTIONS,
     exclude_pk=None,
 ) -> list[datetime]:
-    """The next ``count`` starts after ``after``, on the location's 30-minute grid and within opening hours, at
-    which the practitioner, the room (and the patient, if given) are all free. A suggestion, not a reservation."""
+    """The next ``count`` starts after ``after`` (and not in the past), within SUGGESTION_DAYS, at which the
+    practitioner works (hours, exceptions, no closure) and the practitioner, the room (and the patient, if given)
+    are all free: exactly what the slot search would offer in that room. A suggestion, not a reservation."""
     location = room.location
-    horizon = after + timedelta(days=SUGGESTION_DAYS)
-    busy = (
-        Appointment.objects.holding()
-        .filter(start__lt=horizon + appointment_type.duration + appointment_type.buffer_after)
-        .filter(blocked_until__gt=after)
-        .filter(_busy_filter(practitioner=practitioner, room=room, patient=patient))
-    )
-    if exclude_pk is not None:  # the appointment being moved does not block its own new time
-        busy = busy.exclude(pk=exclude_pk)
-    busy = list(busy.values_list("start", "blocked_until"))
-    found: list[datetime] = []
-    for candidate in _grid_starts(location, after, horizon):
-        window = window_for(appointment_type, candidate)
-        if not _within_opening_hours(location, window):
-            continue
-        if any(s < window.blocked_until and window.start < b for s, b in busy):
-            continue
-        found.append(candidate)
-        if len(found) == count:
-            break
-    return found
-
-
-def _busy_filter(*, practitioner, room, patient):
-    condition = Q(practitioner=practitioner) | Q(room=room)
-    if patient is not None:
-        condition |= Q(patient=patient)
-    return condition
-
-
-def _grid_starts(location: Location, after: datetime, until: datetime):
-    """Wall-clock starts on the grid (:00 and :30 local) strictly after ``after``, as UTC instants, in order."""
     zone = location.zone
-    opens, closes = _opening_hours(location)
-    day = after.astimezone(zone).date()
-    last_day = until.astimezone(zone).date()
-    while day <= last_day:
-        minutes = opens.hour * 60 + opens.minute
-        while minutes < closes.hour * 60 + closes.minute:
-            try:
-                instant = local_start(location, day, time(minutes // 60, minutes % 60))
-            except ValidationError:
-                instant = None
-            if instant is not None and after < instant <= until:
-                yield instant
-            minutes += int(SLOT_GRID.total_seconds() // 60)
-        day += timedelta(days=1)
+    slots = free_slots(
+        appointment_type=appointment_type,
+        location=location,
+        day_from=after.astimezone(zone).date(),
+        day_to=(after + timedelta(days=SUGGESTION_DAYS)).astimezone(zone).date(),
+        practitioner=practitioner,
+        patient=patient,
+        online=False,
+        room=room,
+        # The appointment being moved does not block its own new time.
+        moving=Appointment(pk=exclude_pk) if exclude_pk is not None else None,
+    )
+    return [slot.start for slot in slots if slot.start > after][:count]
 
 
 def book_for_patient_details(

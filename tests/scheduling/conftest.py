@@ -4,7 +4,14 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from acuclinic.clinical.models import Patient
-from acuclinic.scheduling.models import AppointmentType, Licence, Location, Practitioner, Room
+from acuclinic.scheduling.models import (
+    AppointmentType,
+    Licence,
+    Location,
+    Practitioner,
+    Room,
+    WorkingHours,
+)
 from acuclinic.scheduling.services import local_start
 
 # A Monday well inside the licences' validity; tests pass `now` explicitly, so the real date does not matter.
@@ -32,7 +39,7 @@ def make_patient(n: int) -> Patient:
     return Patient.objects.create(first_name=f"Test{n}", last_name="Patient", date_of_birth=date(1980, 1, 1))
 
 
-def make_clinic(*, patients: int = 2) -> Clinic:
+def make_clinic(*, patients: int = 2, working_hours: bool = False) -> Clinic:
     location = Location.objects.create(
         name="Test clinic", address="1 Test Street", state="NY", time_zone="America/New_York"
     )
@@ -42,6 +49,13 @@ def make_clinic(*, patients: int = 2) -> Clinic:
     other_practitioner = Practitioner.objects.create(name="Sam Moxa", credentials="L.Ac.")
     for n, p in enumerate((practitioner, other_practitioner)):
         Licence.objects.create(practitioner=p, state="NY", number=f"T-{n}", expires_on=date(2031, 12, 31))
+        if working_hours:  # every day, the whole opening window (08:00–18:00)
+            WorkingHours.objects.bulk_create(
+                WorkingHours(
+                    practitioner=p, location=location, weekday=d, starts_at=time(8), ends_at=time(18)
+                )
+                for d in range(7)
+            )
     follow_up = AppointmentType.objects.create(
         name="Follow-up (test)", duration_minutes=30, buffer_after_minutes=10
     )

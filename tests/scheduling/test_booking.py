@@ -15,7 +15,13 @@ from acuclinic.scheduling.services import (
     overlap_conflict,
 )
 
-from .conftest import DAY, NOW, make_patient
+from .conftest import DAY, NOW, make_clinic, make_patient
+
+
+@pytest.fixture
+def clinic(db):
+    """Practitioners who work every day from 8 to 18: online bookings and suggestions need working hours."""
+    return make_clinic(working_hours=True)
 
 
 def book(clinic, start, *, patient=None, practitioner=None, room=None, type_=None, **kwargs):

@@ -49,7 +49,7 @@ def count_holding(file_db) -> int:
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_attempts_at_one_slot_give_exactly_one_booking(tmp_path):
-    clinic = make_clinic(patients=ATTEMPTS)
+    clinic = make_clinic(patients=ATTEMPTS, working_hours=True)
     start = clinic.at(10)
     file_db = file_database_for_threads(tmp_path)
     barrier = threading.Barrier(ATTEMPTS)

@@ -66,7 +66,7 @@ def cancel(appointment, reason="Patient cannot come"):
 
 @pytest.fixture
 def clinic(db):
-    c = make_clinic(patients=5)
+    c = make_clinic(patients=5, working_hours=True)
     for p in c.patients:
         p.email = f"{p.first_name.lower()}@example.org"
         p.save()
@@ -317,7 +317,7 @@ def offered_rows(file_db):
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_cancellations_racing_make_one_offer_to_the_one_waiting(tmp_path):
-    clinic = make_clinic(patients=3)
+    clinic = make_clinic(patients=3, working_hours=True)
     clinic.patient.email = "waiting@example.org"
     clinic.patient.save()
     start = soon(clinic, 10)
@@ -340,7 +340,7 @@ def test_two_cancellations_racing_make_one_offer_to_the_one_waiting(tmp_path):
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_one_freed_slot_offered_concurrently_gives_one_offer(tmp_path):
-    clinic = make_clinic(patients=6)
+    clinic = make_clinic(patients=6, working_hours=True)
     start = soon(clinic, 10)
     taken = book(clinic, start, clinic.patients[5])
     for p in clinic.patients[:5]:
