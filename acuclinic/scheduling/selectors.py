@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from acuclinic.accounts.roles import ADMINISTRATORS, FRONT_DESK
 
+from .availability import SLOT_GRID
 from .models import Appointment, AppointmentType, Licence, Location, Practitioner, Room
-from .services import OPEN_STATUSES, SLOT_GRID, local_start, window_for
+from .services import OPEN_STATUSES, local_start, window_for
 
 LICENCE_WARNING_DAYS = 60
 
