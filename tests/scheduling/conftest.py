@@ -85,4 +85,4 @@ def make_clinic(*, patients: int = 2, working_hours: bool = False) -> Clinic:
 
 @pytest.fixture
 def clinic(db):
-    return make_clinic()
+    return make_clinic(working_hours=True)  # 08:00–18:00 every day, like the old opening-hours rule

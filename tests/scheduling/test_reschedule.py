@@ -258,7 +258,7 @@ def test_book_from_request_keeps_nothing_when_the_time_is_taken(clinic, desk):
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_two_moves_racing_to_one_free_slot_one_wins(tmp_path):
-    clinic = make_clinic(patients=2)
+    clinic = make_clinic(patients=2, working_hours=True)
     # Two appointments with the same practitioner, in different rooms, both moved to 15:00 at the same moment.
     first = book(clinic, clinic.at(10))
     second = book(clinic, clinic.at(11), patient=clinic.other_patient, room=clinic.other_room)
