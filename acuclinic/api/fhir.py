@@ -50,7 +50,9 @@ _FHIR_RESPONSE = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
 def _responses(**codes: str) -> dict:
     return {
         "responses": {
-            code.lstrip("_"): {"description": text, **_FHIR_RESPONSE} for code, text in codes.items()
+            # int keys, as django-ninja uses: a "200" string beside its 200 would be a duplicate key in the JSON
+            int(code.lstrip("_")): {"description": text, **_FHIR_RESPONSE}
+            for code, text in codes.items()
         }
     }
 

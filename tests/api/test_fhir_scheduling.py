@@ -306,3 +306,18 @@ def test_openapi_lists_the_fhir_endpoints(demo, client):
     assert "get" in paths["/api/fhir/Slot"] and "post" in paths["/api/fhir/Appointment"]
     assert "get" in paths["/api/fhir/Appointment/{token}"]
     assert {"201", "409", "415", "422", "429"} <= set(paths["/api/fhir/Appointment"]["post"]["responses"])
+
+
+def test_the_openapi_document_has_no_duplicate_keys(client):
+    # Swagger UI refuses a document with a key twice ("duplicated mapping key"): ninja's 200 and a "200" beside it.
+    import json as _json
+
+    duplicates = []
+
+    def keep(pairs):
+        keys = [key for key, _ in pairs]
+        duplicates.extend(key for key in set(keys) if keys.count(key) > 1)
+        return dict(pairs)
+
+    _json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=keep)
+    assert duplicates == []
