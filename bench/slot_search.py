@@ -320,17 +320,17 @@ def measure(args) -> int:
     last = today + timedelta(days=args.days - 1)
     offering_first = [p for p in practitioners if first_visit.practitioners.filter(pk=p.pk).exists()]
 
-    def first_available(n, days=args.days):
+    def first_available(n, days=args.days, start=today):
         return free_slots(
             appointment_type=follow_up,
             location=location,
-            day_from=today,
-            day_to=today + timedelta(days=days - 1),
+            day_from=start,
+            day_to=start + timedelta(days=days - 1),
             now=timezone.now(),
         )
 
-    def one_week(n, days=7):
-        start = today + timedelta(days=(n * 7) % max(args.days - days, 1))
+    def one_week(n, days=7, start=None):
+        start = start or today + timedelta(days=(n * 7) % max(args.days - days, 1))
         return free_slots(
             appointment_type=follow_up,
             location=location,
@@ -340,12 +340,12 @@ def measure(args) -> int:
             now=timezone.now(),
         )
 
-    def one_practitioner(n, days=args.days):
+    def one_practitioner(n, days=args.days, start=today):
         return free_slots(
             appointment_type=first_visit,
             location=location,
-            day_from=today,
-            day_to=today + timedelta(days=days - 1),
+            day_from=start,
+            day_to=start + timedelta(days=days - 1),
             practitioner=offering_first[n % len(offering_first)],
             now=timezone.now(),
         )
@@ -367,8 +367,10 @@ def measure(args) -> int:
             cpu.append((time.thread_time() - began_cpu) * 1000)
             found.append(len(slots))
             del slots  # as after a request: the result does not outlive the page that showed it
+        # One day a week ahead: today itself may lie wholly inside the minimum notice, and a search that can
+        # offer nothing returns before its first query.
         with CaptureQueriesContext(connection) as one_day:
-            call(0, days=1)
+            call(0, days=1, start=today + timedelta(days=7))
         with CaptureQueriesContext(connection) as many_days:
             call(0)
         p95 = percentile(timings, 95)
