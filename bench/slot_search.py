@@ -19,7 +19,8 @@ seeded so that every run sees the same clinic:
 
 Then it times, --runs times each after one warm-up call, what the patient's pages call:
 
-1. "first available" (no practitioner), follow-up, the next --days days (the calendar of days with free slots);
+1. "first available" (no practitioner), follow-up, the next --days days (everything free in the horizon);
+   and as the day step asks for it: the first 15 days with a free slot (it lists 14, the 15th starts "Later days");
 2. one practitioner, follow-up, one week (the week view; practitioner and week vary between runs);
 3. one practitioner, first visit, the next --days days;
 
@@ -350,8 +351,19 @@ def measure(args) -> int:
             now=timezone.now(),
         )
 
+    def day_list(n, days=args.days, start=today):
+        return free_slots(
+            appointment_type=follow_up,
+            location=location,
+            day_from=start,
+            day_to=start + timedelta(days=days - 1),
+            now=timezone.now(),
+            days_with_slots=15,  # as the day step (booking_views.DAYS_SHOWN + 1)
+        )
+
     scenarios = [
         (f"first available, follow-up, {args.days} days", first_available),
+        ("the day step: first available, first 15 days with free times", day_list),
         ("one practitioner, follow-up, 7 days", one_week),
         (f"one practitioner, first visit, {args.days} days", one_practitioner),
     ]

@@ -201,6 +201,7 @@ def free_slots(
     online: bool = True,
     room: Room | None = None,
     moving: Appointment | None = None,
+    days_with_slots: int | None = None,
 ) -> list[Slot]:
     """Every free slot of the type at the location between two local dates (inclusive), sorted by start and
     practitioner name; ``practitioner`` None means any who offers the type ("first available").
@@ -209,6 +210,8 @@ def free_slots(
     Online (patients): the type's minimum notice and booking horizon apply. Always: no past starts, no closed
     days, only practitioners active, offering the type and licensed in the location's state on that day.
     ``room``: only that room (the suggestions after a lost race, which keep the room asked for).
+    ``days_with_slots``: stop after that many days with a free slot (the day list shows the first fortnight of
+    them, so a 60-day horizon is searched only as far as it has to be).
     """
     now = now or timezone.now()
     zone = location.zone
@@ -338,6 +341,10 @@ def free_slots(
                         )
         for position in sorted(by_position):
             slots.extend(by_position[position])
+        if by_position and days_with_slots is not None:
+            days_with_slots -= 1
+            if days_with_slots <= 0:
+                break
         day += timedelta(days=1)
     return slots
 

@@ -166,6 +166,7 @@ def book(request):
             practitioner=choice.practitioner,
             day_from=start,
             day_to=start + timedelta(days=choice.appointment_type.horizon_days),
+            days_with_slots=DAYS_SHOWN + 1,  # one more: where "later dates" starts
         )
         days = OrderedDict()
         for slot in slots:

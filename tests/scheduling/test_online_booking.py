@@ -367,3 +367,15 @@ def test_the_patient_asks_for_an_earlier_time_through_the_link(client, clinic):
     entry = appointment.waitlist_entries.get()
     assert entry.earliest == DAY and entry.practitioner == appointment.practitioner
     assert "You are on the waitlist" in client.get(link).text
+
+
+def test_the_days_list_shows_a_fortnight_of_days_with_times_then_later_days(client, clinic):
+    # Weekdays only from Monday June 3: the 14th day with times is Thursday June 20, the 15th Friday June 21.
+    days = client.get(reverse("booking_start"), choice(clinic))
+    listed = re.findall(r"(\w+day, June \d+)", days.text)
+    assert len(listed) == 14
+    assert listed[0] == "Monday, June 3" and listed[-1] == "Thursday, June 20"
+    assert "from=2030-06-21" in days.text and "Later days" in days.text
+
+    later = client.get(reverse("booking_start"), choice(clinic, **{"from": "2030-06-21"}))
+    assert re.findall(r"(\w+day, June \d+)", later.text)[0] == "Friday, June 21"
