@@ -124,7 +124,9 @@ def test_a_range_of_days_is_searched_at_once_and_sorted(c):
 def test_days_with_slots_stops_after_that_many_days_that_have_a_free_slot(c):
     # Mondays and Wednesdays only: the days between, and a closed Monday, do not count.
     work(c.practitioner, c.location, time(9), time(10), weekdays=[0, 2])
-    Closure.objects.create(location=c.location, starts_on=DAY + timedelta(days=7), ends_on=DAY + timedelta(days=7))
+    Closure.objects.create(
+        location=c.location, starts_on=DAY + timedelta(days=7), ends_on=DAY + timedelta(days=7)
+    )
     everything = search(c, DAY, day_to=DAY + timedelta(days=27))
     first_three = search(c, DAY, day_to=DAY + timedelta(days=27), days_with_slots=3)
     days = [d for d, _ in wall(first_three, c.location.zone, with_date=True)]
