@@ -195,6 +195,9 @@ class RequestNotification(models.Model):
         max_length=100, blank=True, help_text="The exception class only, never content."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    sending_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending it until then (core.outbox): others leave it."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["request", "kind"], name="one_notification_per_kind")]

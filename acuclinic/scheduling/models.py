@@ -546,6 +546,9 @@ class AppointmentNotification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
+    sending_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending it until then (core.outbox): others leave it."
+    )
 
     class Meta:
         ordering = ["created_at"]
@@ -567,6 +570,11 @@ class SentReminder(models.Model):
     offset_minutes = models.PositiveIntegerField()
     channel = models.CharField(max_length=8, choices=Channel.choices)
     sent_at = models.DateTimeField(auto_now_add=True)
+    sending_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Claimed and being sent until then; cleared once sent. A claim that ran out was a dead worker's.",
+    )
 
     class Meta:
         constraints = [

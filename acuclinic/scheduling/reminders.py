@@ -8,11 +8,13 @@ is pending or confirmed and starts within the largest offset:
   the 48 h one. If a reminder at that or a later offset has already gone for this time, nothing is sent.
 * A reminder whose moment came before the booking was made (or last changed: a move) is not sent: a patient who
   booked 10 h ahead just had the confirmation and gets no "48 h" reminder, only the 2 h one.
-* Exactly once per (appointment, start, offset, channel): the ``SentReminder`` row is inserted first, in the
-  transaction that sends. Its unique constraint lets one concurrent run win; the other's insert fails (on
-  PostgreSQL it waits for the winner's commit, on SQLite writers are serialised) and it sends nothing. A send that
-  fails rolls the claim back, so the next run tries again. A moved appointment has a new start, so its reminders
-  (keyed by ``for_start``) go out again for the new time.
+* Once per (appointment, start, offset, channel): the ``SentReminder`` row is inserted first, as a claim with a
+  lease (``sending_until``), and committed; the message is sent with no transaction open (on SQLite a transaction
+  holds the one write lock, and a slow mail server must not hold up bookings), then the claim is marked sent. The
+  unique constraint lets one concurrent run win; the other's insert fails and it sends nothing. A send that fails
+  deletes the claim, so the next run tries again; a claim whose lease ran out (a worker died while sending) is
+  taken over by the next run. A moved appointment has a new start, so its reminders (keyed by ``for_start``) go out
+  again for the new time.
 
 Channels: e-mail when the patient has an address; text message when SchedulingSettings.sms_reminders is on and the
 patient has a phone number (``sms.py``). Neither says anything about the patient's health.
@@ -27,6 +29,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from acuclinic.accounts.models import AuditEvent
+from acuclinic.core import outbox
 
 from . import messages, sms
 from .models import Appointment, AppointmentStatus, SentReminder
@@ -102,41 +105,52 @@ def send_due_reminders(*, now: datetime | None = None) -> int:
 
 
 def _already_reminded(appointment: Appointment, offset: timedelta, channel: str) -> bool:
-    # This offset, or a later one (smaller offset, e.g. after the settings changed), went out for this start.
-    return SentReminder.objects.filter(
-        appointment=appointment,
-        for_start=appointment.start,
-        channel=channel,
-        offset_minutes__lte=_minutes(offset),
-    ).exists()
+    # This offset, or a later one (smaller offset, e.g. after the settings changed), went out for this start, or
+    # is being sent right now.
+    return (
+        SentReminder.objects.filter(
+            appointment=appointment,
+            for_start=appointment.start,
+            channel=channel,
+            offset_minutes__lte=_minutes(offset),
+        )
+        .exclude(sending_until__lte=timezone.now())
+        .exists()
+    )
 
 
 def _send_once(appointment: Appointment, *, offset: timedelta, channel: str) -> bool:
-    """Claim (insert the SentReminder row) and send in one transaction. False if another run had claimed it."""
+    """Claim (insert the SentReminder row), send with no transaction open, record. False if another run had it."""
     refs = {"appointment": appointment.pk, "offset_minutes": _minutes(offset), "channel": channel}
+    key = {
+        "appointment": appointment,
+        "for_start": appointment.start,
+        "offset_minutes": _minutes(offset),
+        "channel": channel,
+    }
+    now = timezone.now()
     try:
         with transaction.atomic():
             # Read again inside the transaction: a cancellation or a move since the query above wins.
             current = Appointment.objects.filter(pk=appointment.pk).values_list("status", "start").first()
             if current is None or current[0] not in REMINDED_STATUSES or current[1] != appointment.start:
                 return False
-            SentReminder.objects.create(
-                appointment=appointment,
-                for_start=appointment.start,
-                offset_minutes=_minutes(offset),
-                channel=channel,
-            )
-            if channel == Channel.EMAIL:
-                messages.reminder_mail(appointment).email_message().send(fail_silently=False)
-            else:
-                sms.send_sms(to=appointment.patient.phone, body=messages.reminder_text(appointment))
+            SentReminder.objects.filter(**key, sending_until__lte=now).delete()  # a dead worker's claim
+            claim = SentReminder.objects.create(**key, sending_until=now + outbox.lease())
     except IntegrityError:
         logger.info("reminder already sent by another run", extra=refs)
         return False
+    try:
+        if channel == Channel.EMAIL:
+            messages.reminder_mail(appointment).email_message().send(fail_silently=False)
+        else:
+            sms.send_sms(to=appointment.patient.phone, body=messages.reminder_text(appointment))
     except (smtplib.SMTPException, OSError, sms.SmsError) as exc:
+        SentReminder.objects.filter(pk=claim.pk).delete()  # not sent: the next run tries again
         logger.warning(
             "reminder failed; the next run tries again", extra=refs | {"error": type(exc).__name__}
         )
         return False
+    SentReminder.objects.filter(pk=claim.pk).update(sending_until=None, sent_at=timezone.now())
     logger.info("reminder sent", extra=refs)
     return True

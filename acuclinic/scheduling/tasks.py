@@ -1,22 +1,21 @@
 """The worker's side of scheduling: booking e-mails from the outbox, and reminders at their times.
 
-Booking e-mails are exactly-once per ``AppointmentNotification`` row, as for appointment requests: the row is locked
-while it is sent and marked sent in the same transaction; a mail server that is down schedules a retry with
-exponential backoff, for as long as it takes; a sweep every 15 minutes queues rows a dead worker left behind.
+Booking e-mails are once per ``AppointmentNotification`` row, as for appointment requests: ``core.outbox.deliver``
+claims the row, sends with no transaction open, and records the outcome; a mail server that is down schedules a
+retry with exponential backoff, for as long as it takes; a sweep every 15 minutes queues rows a dead worker left
+behind.
 
 Reminders: see ``reminders.py``; ``send_due_reminders`` runs every 5 minutes (``acuclinic/core/scheduler.py``).
 Logs carry references (notification and appointment numbers, kinds), never names, addresses or reasons.
 """
 
 import logging
-import smtplib
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from acuclinic.appointments.tasks import backoff
+from acuclinic.core import outbox
 
 from . import messages, reminders
 from .models import AppointmentNotification, AppointmentStatus
@@ -32,71 +31,30 @@ SUPERSEDED_BY_CANCELLATION = {Kind.PATIENT_CONFIRMATION, Kind.PATIENT_RESCHEDULE
 
 @task()
 def send_appointment_notification(notification_pk: int) -> str:
-    with transaction.atomic():
-        # Lock the notification only: the appointment stays free for the desk while the mail server is slow.
-        notification = (
-            AppointmentNotification.objects.select_for_update(of=("self",)).filter(pk=notification_pk).first()
-        )
-        if notification is None:
-            return "gone"
-        if notification.sent_at:
-            return "already sent"
+    def prepare(notification):
         reason_not_sent = _not_to_send(notification)
         if reason_not_sent:
-            # Closed without a message: nothing to retry (the row keeps why, in words about the row only).
-            notification.sent_at = timezone.now()
-            notification.last_error = reason_not_sent
-            notification.save(update_fields=["sent_at", "last_error"])
-            logger.info(
-                "appointment notification not needed",
-                extra={"notification": notification.pk, "kind": notification.kind, "why": reason_not_sent},
-            )
-            return reason_not_sent
+            return outbox.Skip(reason_not_sent)
         if notification.kind == Kind.PATIENT_WAITLIST_OFFER:
             mail = messages.waitlist_offer_mail(notification)
         elif notification.kind in CLINIC_KINDS:
             mail = messages.clinic_mail(notification)
         else:
             mail = messages.patient_mail(notification)
-        notification.attempts += 1
         if not [to for to in mail.to if to]:
-            notification.last_error = "no recipient configured"
-            notification.save(update_fields=["attempts", "last_error"])
-            logger.warning(
-                "appointment notification has no recipient; will retry",
-                extra={"notification": notification.pk, "kind": notification.kind},
-            )
-            _retry_later(notification)
-            return "no recipient"
-        try:
-            mail.email_message().send(fail_silently=False)
-        except (smtplib.SMTPException, OSError) as exc:
-            notification.last_error = type(exc).__name__
-            notification.save(update_fields=["attempts", "last_error"])
-            logger.warning(
-                "appointment notification failed; will retry",
-                extra={
-                    "notification": notification.pk,
-                    "appointment": notification.appointment_id,
-                    "kind": notification.kind,
-                    "attempts": notification.attempts,
-                    "error": type(exc).__name__,
-                },
-            )
-            _retry_later(notification)
-            return "retry scheduled"
-        notification.sent_at = timezone.now()
-        notification.last_error = ""
-        notification.save(update_fields=["attempts", "sent_at", "last_error"])
-    logger.info(
-        "appointment notification sent",
-        extra={
-            "notification": notification.pk,
-            "appointment": notification.appointment_id,
-            "kind": notification.kind,
-        },
+            return outbox.NO_RECIPIENT
+        message = mail.email_message()  # built inside the claim: the appointment as it is now
+        return lambda: message.send(fail_silently=False)
+
+    return outbox.deliver(
+        model=AppointmentNotification,
+        pk=notification_pk,
+        prepare=prepare,
+        retry=_retry_later,
+        logger=logger,
+        label="appointment notification",
+        refs=lambda n: {"notification": n.pk, "appointment": n.appointment_id, "kind": n.kind},
     )
-    return "sent"
 
 
 def _not_to_send(notification: AppointmentNotification) -> str:
@@ -115,10 +73,8 @@ def _not_to_send(notification: AppointmentNotification) -> str:
     return ""
 
 
-def _retry_later(notification: AppointmentNotification) -> None:
-    when = timezone.now() + backoff(notification.attempts)
-    pk = notification.pk
-    transaction.on_commit(lambda: send_appointment_notification.using(run_after=when).enqueue(pk))
+def _retry_later(pk: int, delay: timedelta) -> None:
+    send_appointment_notification.using(run_after=timezone.now() + delay).enqueue(pk)
 
 
 STRANDED_AFTER = timedelta(minutes=15)
@@ -127,11 +83,8 @@ STRANDED_AFTER = timedelta(minutes=15)
 @task()
 def requeue_unsent_notifications() -> int:
     """Queue again every booking e-mail still unsent after STRANDED_AFTER. Safe: sending is exactly-once per row."""
-    cutoff = timezone.now() - STRANDED_AFTER
-    pending = list(
-        AppointmentNotification.objects.filter(
-            sent_at__isnull=True, created_at__lt=cutoff, kind__in=PATIENT_KINDS | CLINIC_KINDS
-        ).values_list("pk", flat=True)[:500]
+    pending = outbox.unsent(
+        AppointmentNotification, older_than=STRANDED_AFTER, kind__in=PATIENT_KINDS | CLINIC_KINDS
     )
     for pk in pending:
         send_appointment_notification.enqueue(pk)

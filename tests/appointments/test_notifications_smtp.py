@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -367,7 +367,11 @@ def test_two_workers_at_once_send_the_same_notification_once(smtp, settings):
         thread.join(timeout=30)
     assert errors == []
     finished = DBTaskResult.objects.filter(task_path=TASK_PATH)
-    assert sorted(finished.values_list("return_value", flat=True)) == ["already sent", "sent"]
+    # The second finds the first's lease while it talks to the mail server (or, if it came late, the row sent).
+    assert sorted(finished.values_list("return_value", flat=True)) in (
+        ["already sent", "sent"],
+        ["being sent", "sent"],
+    )
     assert sorted(tuple(r.worker_ids) for r in finished) == [("worker-0",), ("worker-1",)]
     assert len(smtp.inbox.messages) == 1 and smtp.inbox.envelopes[0].rcpt_tos == ["desk@clinic.example"]
     notification.refresh_from_db()
@@ -377,8 +381,8 @@ def test_two_workers_at_once_send_the_same_notification_once(smtp, settings):
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
 def test_a_slow_mail_server_never_locks_the_request_the_front_desk_works_on(smtp, settings):
-    """While the worker waits for the mail server, it holds the notification, not the appointment request:
-    logging a call, ending the request or creating the patient (which lock the request) must not wait."""
+    """While the worker waits for the mail server, it holds nothing of the appointment request: logging a call,
+    ending the request or creating the patient (which lock the request) must not wait. The e-mail is leased."""
     if connection.vendor == "sqlite":
         pytest.skip("row locks need a database server (run with DATABASE_URL=postgres://…)")
     settings.APPOINTMENTS_INBOX_EMAIL = "desk@clinic.example"
@@ -402,11 +406,78 @@ def test_a_slow_mail_server_never_locks_the_request_the_front_desk_works_on(smtp
         assert smtp.inbox.receiving.wait(timeout=10), "the worker never reached the mail server"
         with transaction.atomic():  # what services.log_contact_attempt does first
             AppointmentRequest.objects.select_for_update(nowait=True).get(pk=submission.request.pk)
-        with pytest.raises(DatabaseError), transaction.atomic():  # the e-mail itself stays locked
-            RequestNotification.objects.select_for_update(nowait=True).get(pk=notification.pk)
+        with transaction.atomic():  # no transaction is open while the mail server answers: no row lock
+            leased = RequestNotification.objects.select_for_update(nowait=True).get(pk=notification.pk)
+        assert (
+            leased.sending_until is not None and leased.sent_at is None
+        )  # …but a lease other workers respect
+        assert send_request_notification.call(notification.pk) == "being sent"
     finally:
         sender.join(timeout=30)
     assert results == ["sent"] and len(smtp.inbox.messages) == 1
+    notification.refresh_from_db()
+    assert (
+        notification.sent_at is not None and notification.sending_until is None and notification.attempts == 1
+    )
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_mail_server_holds_up_no_patients_submission(smtp, settings, tmp_path):
+    """On SQLite a transaction holds the database's one write lock: the worker used to hold it for the whole SMTP
+    conversation, and every patient's submission waited behind it (and past the busy timeout, failed). Now the
+    submission is saved while the worker is still talking to the mail server, on both databases."""
+    from tests.scheduling.test_race import file_database_for_threads
+
+    settings.APPOINTMENTS_INBOX_EMAIL = "desk@clinic.example"
+    smtp.inbox.delay = 1.5  # under EMAIL_TIMEOUT (2 s)
+    smtp.start()
+    first = submit_appointment_request(
+        fields=request_fields(), red_flag_answers={}, preferred_times=[], today=timezone.localdate()
+    )
+    notification_pk = RequestNotification.objects.get(request=first.request).pk
+    file_db = file_database_for_threads(tmp_path)
+    outcome = {}
+
+    def in_thread(name, work):
+        def run():
+            try:
+                if file_db is not None:  # this thread's own connection, to the file copy
+                    connections["default"].settings_dict = {
+                        **connections["default"].settings_dict,
+                        "NAME": file_db,
+                    }
+                outcome[name] = work()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome[name] = exc
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    sender = in_thread("sender", lambda: send_request_notification.call(notification_pk))
+    try:
+        assert smtp.inbox.receiving.wait(timeout=10), "the worker never reached the mail server"
+        patient = in_thread(
+            "patient",
+            lambda: (
+                submit_appointment_request(
+                    fields=request_fields(),
+                    red_flag_answers={},
+                    preferred_times=[],
+                    today=timezone.localdate(),
+                ).request.reference
+            ),
+        )
+        patient.join(timeout=30)
+        # Saved while the mail server had not yet accepted the e-mail: it did not wait for the worker.
+        assert smtp.inbox.messages == [] and sender.is_alive()
+        assert isinstance(outcome["patient"], str), outcome["patient"]
+    finally:
+        sender.join(timeout=30)
+    assert outcome["sender"] == "sent" and len(smtp.inbox.messages) == 1
 
 
 def request_fields() -> dict:

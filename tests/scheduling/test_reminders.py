@@ -209,6 +209,118 @@ def test_text_messages_when_enabled_and_the_patient_has_a_phone(clinic, sms_outb
     assert len(sms_outbox) == 1
 
 
+class FailingOnceBackend(EmailBackend):
+    failures = 0
+
+    def send_messages(self, messages):
+        if FailingOnceBackend.failures == 0:
+            FailingOnceBackend.failures += 1
+            raise ConnectionRefusedError("mail server down")
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db
+def test_a_failed_send_leaves_no_claim_and_the_next_run_sends_it(clinic, settings):
+    set_sms(False)
+    appointment = book(clinic, ahead(72 * H))
+    settings.EMAIL_BACKEND = f"{__name__}.FailingOnceBackend"
+    FailingOnceBackend.failures = 0
+    assert send_due_reminders(now=appointment.start - 47 * H) == 0
+    assert sent(appointment) == [] and mail.outbox == []
+    assert send_due_reminders(now=appointment.start - 46 * H) == 1
+    assert [row[0] for row in sent(appointment)] == [2880] and len(mail.outbox) == 1
+    assert SentReminder.objects.get(appointment=appointment).sending_until is None
+
+
+@pytest.mark.django_db
+def test_a_claim_being_sent_is_left_alone_and_a_dead_workers_claim_is_taken_over(clinic):
+    set_sms(False)
+    appointment = book(clinic, ahead(72 * H))
+    now = appointment.start - 47 * H
+    claim = SentReminder.objects.create(
+        appointment=appointment,
+        for_start=appointment.start,
+        offset_minutes=48 * 60,
+        channel=SentReminder.Channel.EMAIL,
+        sending_until=timezone.now() + timedelta(minutes=5),  # another worker is sending it right now
+    )
+    assert send_due_reminders(now=now) == 0 and mail.outbox == []
+    claim.sending_until = timezone.now() - timedelta(seconds=1)  # …and died: its lease ran out
+    claim.save()
+    assert send_due_reminders(now=now) == 1 and len(mail.outbox) == 1
+    [row] = SentReminder.objects.filter(appointment=appointment)
+    assert row.sending_until is None
+    assert send_due_reminders(now=now) == 0 and len(mail.outbox) == 1
+
+
+class BlockedBackend(EmailBackend):
+    """A mail server that answers only once the test lets it (or after 10 s)."""
+
+    talking = threading.Event()
+    release = threading.Event()
+
+    def send_messages(self, messages):
+        BlockedBackend.talking.set()
+        BlockedBackend.release.wait(timeout=10)
+        return super().send_messages(messages)
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_waiting_on_the_mail_server_holds_up_no_booking(tmp_path, settings):
+    """On SQLite a transaction holds the one write lock: sending inside it made every booking wait for the mail
+    server. A booking made while a reminder is being sent goes through at once, on both databases."""
+    clinic = make_clinic(patients=2)
+    set_sms(False)
+    appointment = book(clinic, ahead(72 * H), patient=clinic.patients[0])
+    settings.EMAIL_BACKEND = f"{__name__}.BlockedBackend"
+    BlockedBackend.talking.clear()
+    BlockedBackend.release.clear()
+    file_db = file_database_for_threads(tmp_path)
+    outcome = {}
+
+    def in_thread(name, work):
+        def run():
+            try:
+                if file_db is not None:
+                    connections["default"].settings_dict = {
+                        **connections["default"].settings_dict,
+                        "NAME": file_db,
+                    }
+                outcome[name] = work()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome[name] = exc
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    worker = in_thread("reminders", lambda: send_due_reminders(now=appointment.start - 47 * H))
+    try:
+        assert BlockedBackend.talking.wait(timeout=30), "the reminder never reached the mail server"
+        desk = in_thread(
+            "booking",
+            lambda: (
+                book_appointment(
+                    patient=clinic.patients[1],
+                    practitioner=clinic.other_practitioner,
+                    room=clinic.other_room,
+                    appointment_type=clinic.follow_up,
+                    start=ahead(96 * H),
+                ).pk
+            ),
+        )
+        desk.join(timeout=30)
+        assert not BlockedBackend.release.is_set() and worker.is_alive()  # booked while the reminder waited
+        assert isinstance(outcome["booking"], int), outcome["booking"]
+    finally:
+        BlockedBackend.release.set()
+        worker.join(timeout=30)
+    assert outcome["reminders"] == 1
+
+
 class SlowBackend(EmailBackend):
     """Holds the sending transaction open a while, so concurrent runs overlap for certain."""
 
