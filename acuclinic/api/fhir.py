@@ -31,7 +31,13 @@ from acuclinic.core.validators import normalise_phone
 from acuclinic.scheduling import availability, selectors
 from acuclinic.scheduling import fhir as mapping
 from acuclinic.scheduling.models import Appointment, AppointmentType, Location, Practitioner
-from acuclinic.scheduling.services import SlotTaken, book_for_patient_details
+from acuclinic.scheduling.services import (
+    KeyReused,
+    SlotTaken,
+    book_for_patient_details,
+    book_for_patient_details_once,
+    booking_for_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +47,6 @@ FHIR_JSON = "application/fhir+json"
 ACCEPTED_CONTENT_TYPES = {"application/json", FHIR_JSON}
 DEFAULT_SEARCH_DAYS = 7
 MAX_SEARCH_DAYS = 31
-IDEMPOTENCY_SECONDS = 24 * 60 * 60
 MAX_FIELD = {"given": 100, "family": 100, "email": 254, "phone": 32}
 
 _FHIR_RESPONSE = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
@@ -404,14 +409,23 @@ def _what_to_book(resource) -> dict:
     }
 
 
+def _key_reused() -> HttpResponse:
+    return _invalid(("Idempotency-Key", "This key was already used for a different booking."))
+
+
+def _for_answer(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_related("patient", "practitioner", "location", "appointment_type").get(
+        pk=appointment.pk
+    )
+
+
 def _idempotency(request, body: bytes) -> tuple[str, str] | HttpResponse | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
     if not (1 <= len(key) <= 255 and all(0x21 <= ord(c) <= 0x7E for c in key)):
         return _invalid(("Idempotency-Key", "Use 1 to 255 visible ASCII characters, for example a UUID."))
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"fhir:appointment:idempotency:{digest}", hashlib.sha256(body).hexdigest()
+    return hashlib.sha256(key.encode()).hexdigest(), hashlib.sha256(body).hexdigest()
 
 
 def _over_rate_limit(ip: str) -> bool:
@@ -510,14 +524,12 @@ def fhir_appointment_create(request):
         return _invalid(*exc.pairs)
 
     if idempotency:
-        stored = cache.get(idempotency[0])
-        if stored is not None:
-            if stored["body"] != idempotency[1]:
-                return _invalid(("Idempotency-Key", "This key was already used for a different booking."))
-            appointment = Appointment.objects.select_related(
-                "patient", "practitioner", "location", "appointment_type"
-            ).get(pk=stored["appointment"])
-            return _created(request, appointment)
+        try:
+            replayed = booking_for_key(key_digest=idempotency[0], body_digest=idempotency[1])
+        except KeyReused:
+            return _key_reused()
+        if replayed is not None:
+            return _created(request, _for_answer(replayed))
     if _over_rate_limit(client_ip(request)):
         response = _problem(
             429, ("error", "throttled", "Too many bookings from this address. Try again later.", None)
@@ -525,7 +537,20 @@ def fhir_appointment_create(request):
         response["Retry-After"] = str(max(3600 - (timezone.now().minute * 60 + timezone.now().second), 1))
         return response
     try:
-        appointment = book_for_patient_details(**patient, **booking, source="FHIR API booking")
+        if idempotency:
+            appointment, replayed = book_for_patient_details_once(
+                key_digest=idempotency[0],
+                body_digest=idempotency[1],
+                **patient,
+                **booking,
+                source="FHIR API booking",
+            )
+            if replayed:
+                return _created(request, _for_answer(appointment))
+        else:
+            appointment = book_for_patient_details(**patient, **booking, source="FHIR API booking")
+    except KeyReused:
+        return _key_reused()
     except SlotTaken as exc:
         return fhir_response(mapping.slot_taken_outcome(exc.next_free), status=409)
     except ValidationError as exc:
@@ -533,10 +558,6 @@ def fhir_appointment_create(request):
     except IntegrityError:  # e.g. a value the database refuses; never a 500
         logger.warning("FHIR booking refused by the database")
         return _invalid((None, "The booking could not be stored. Check the values and try again."))
-    if idempotency:
-        cache.set(
-            idempotency[0], {"body": idempotency[1], "appointment": appointment.pk}, IDEMPOTENCY_SECONDS
-        )
     logger.info("appointment booked through the FHIR API", extra={"appointment": appointment.pk})
     return _created(request, appointment)
 

@@ -589,6 +589,19 @@ class SentReminder(models.Model):
         )
 
 
+class ApiBookingKey(models.Model):
+    """An ``Idempotency-Key`` an API client sent with a booking, stored with the booking in one transaction: a
+    retry (from any worker process, or racing the first) answers with the booking already made."""
+
+    key_digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the client's key.")
+    body_digest = models.CharField(max_length=64, help_text="SHA-256 of the request body it came with.")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"API booking key for #{self.appointment_id}"
+
+
 @register_setting(icon="date")
 class SchedulingSettings(BaseSiteSetting):
     """Online booking rules the clinic can change (Settings → Scheduling)."""

@@ -35,6 +35,7 @@ from acuclinic.clinical import services as clinical_services
 from .availability import closed_days, free_slots, within_availability
 from .models import (
     HOLDING_STATUSES,
+    ApiBookingKey,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -54,6 +55,10 @@ EXCLUSION_VIOLATION = "23P01"
 OVERLAP_KEYS = ("practitioner", "room", "patient")
 # What the desk may still move, mark arrived or mark as a no-show: an appointment that has not happened yet.
 OPEN_STATUSES = frozenset({AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED})
+
+
+class KeyReused(Exception):
+    """An idempotency key already used for a different booking."""
 
 
 class SlotTaken(Exception):
@@ -617,3 +622,44 @@ def book_for_patient_details(
                     raise
                 taken = exc  # another room may still be free at that time
         raise taken
+
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)  # how long a client's Idempotency-Key answers with its booking
+
+
+def booking_for_key(*, key_digest: str, body_digest: str) -> Appointment | None:
+    """The booking made with this key (within IDEMPOTENCY_WINDOW), or None. ``KeyReused`` for another body."""
+    stored = (
+        ApiBookingKey.objects.select_related("appointment")
+        .filter(key_digest=key_digest, created_at__gt=timezone.now() - IDEMPOTENCY_WINDOW)
+        .first()
+    )
+    if stored is None:
+        return None
+    if stored.body_digest != body_digest:
+        raise KeyReused
+    return stored.appointment
+
+
+def book_for_patient_details_once(
+    *, key_digest: str, body_digest: str, **details
+) -> tuple[Appointment, bool]:
+    """``book_for_patient_details`` under a client's idempotency key: (appointment, True) when the key had booked
+    already. The key is stored in the booking's transaction, so two retries racing each other make one booking:
+    the loser fails on the patient's own appointment (or the key) and then finds the winner's."""
+    try:
+        with transaction.atomic():
+            existing = booking_for_key(key_digest=key_digest, body_digest=body_digest)
+            if existing is not None:
+                return existing, True
+            ApiBookingKey.objects.filter(key_digest=key_digest).delete()  # one past the window
+            appointment = book_for_patient_details(**details)
+            ApiBookingKey.objects.create(
+                key_digest=key_digest, body_digest=body_digest, appointment=appointment
+            )
+            return appointment, False
+    except (SlotTaken, IntegrityError):
+        existing = booking_for_key(key_digest=key_digest, body_digest=body_digest)
+        if existing is None:
+            raise
+        return existing, True

@@ -291,6 +291,82 @@ def test_same_idempotency_key_books_once(clinic, client):
     assert other.status_code == 422 and Appointment.objects.count() == 1
 
 
+def test_the_key_is_kept_in_the_database_so_a_retry_on_another_worker_answers_the_same(clinic, client):
+    from django.core.cache import cache
+
+    data = booking(clinic, first_visit_slot(clinic), start=clinic.at(9))
+    first = post(client, data, HTTP_IDEMPOTENCY_KEY="retry-elsewhere")
+    cache.clear()  # another worker process: its own (local-memory) cache knows nothing of the first answer
+    second = post(client, data, HTTP_IDEMPOTENCY_KEY="retry-elsewhere")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json() and Appointment.objects.count() == 1
+    with freeze_time(NOW + timedelta(hours=25)):  # past the window the key no longer answers for that booking
+        again = post(client, data, HTTP_IDEMPOTENCY_KEY="retry-elsewhere")
+    assert again.status_code in (409, 422) and Appointment.objects.count() == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_racing_with_one_key_make_one_booking_and_both_get_it(tmp_path):
+    import threading
+
+    from django.db import connection, connections
+    from django.test import Client
+
+    from tests.scheduling.test_race import file_database_for_threads
+
+    with freeze_time(NOW):
+        clinic = make_clinic()
+        clinic.practitioner.locations.add(clinic.location)
+        WorkingHours.objects.create(
+            practitioner=clinic.practitioner,
+            location=clinic.location,
+            weekday=0,
+            starts_at=time(9),
+            ends_at=time(12),
+        )
+        body = json.dumps(booking(clinic, first_visit_slot(clinic), start=clinic.at(9)))
+        file_db = file_database_for_threads(tmp_path)
+        racers = 4
+        barrier = threading.Barrier(racers)
+        answers, lock = [], threading.Lock()
+
+        def retry():
+            try:
+                if file_db is not None:
+                    connections["default"].settings_dict = {
+                        **connections["default"].settings_dict,
+                        "NAME": file_db,
+                    }
+                barrier.wait(timeout=30)
+                response = Client().post(
+                    "/api/fhir/Appointment", body, content_type=FHIR, HTTP_IDEMPOTENCY_KEY="same-retry"
+                )
+                answer = (response.status_code, response.headers.get("Location"))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                answer = ("error", repr(exc))
+            finally:
+                connection.close()
+            with lock:
+                answers.append(answer)
+
+        threads = [threading.Thread(target=retry) for _ in range(racers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert len(answers) == racers
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({location for _, location in answers}) == 1  # the one booking's manage link, four times
+    if file_db is None:
+        assert Appointment.objects.count() == 1
+    else:
+        import sqlite3
+
+        with sqlite3.connect(file_db) as db:
+            assert db.execute("SELECT count(*) FROM scheduling_appointment").fetchone()[0] == 1
+
+
 def test_rate_limited_per_address(clinic, client, monkeypatch):
     monkeypatch.setattr(appointment_services, "RATE_LIMIT_PER_HOUR", 1)
     assert post(client, booking(clinic, first_visit_slot(clinic), start=clinic.at(9))).status_code == 201

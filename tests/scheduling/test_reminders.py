@@ -270,8 +270,7 @@ class BlockedBackend(EmailBackend):
 def test_a_reminder_waiting_on_the_mail_server_holds_up_no_booking(tmp_path, settings):
     """On SQLite a transaction holds the one write lock: sending inside it made every booking wait for the mail
     server. A booking made while a reminder is being sent goes through at once, on both databases."""
-    clinic = make_clinic(patients=2)
-    set_sms(False)
+    clinic = make_clinic(patients=2)  # text messages off: the default (no page tree after a flush to set it)
     appointment = book(clinic, ahead(72 * H), patient=clinic.patients[0])
     settings.EMAIL_BACKEND = f"{__name__}.BlockedBackend"
     BlockedBackend.talking.clear()
