@@ -6,7 +6,8 @@
 It makes a throwaway database (SQLite: a file in a temporary directory, with the production options: WAL,
 BEGIN IMMEDIATE, busy timeout; PostgreSQL: a fresh database ``acuclinic_bench_<random>`` on the given server,
 dropped afterwards), migrates it, and sets up one location with --slots / 4 practitioners, each with a room of
-their own and four 30-minute slots (10:00, 10:30, 11:00, 11:30 local). Then --attempts patients (all different)
+their own, working 9:00–17:00 Monday to Saturday, and four contested 30-minute slots (10:00, 10:30, 11:00, 11:30
+local, a week ahead). A refused attempt is offered the next free times, as a patient would be. Then --attempts patients (all different)
 each try to book one slot, spread evenly over the slots, through ``acuclinic.scheduling.services.book_appointment``.
 
 --concurrency threads, each with its own database connection, are released together by a barrier and work
@@ -68,7 +69,14 @@ def set_up_clinic(slots: int, attempts: int):
     from datetime import date, time, timedelta
 
     from acuclinic.clinical.models import Patient
-    from acuclinic.scheduling.models import AppointmentType, Licence, Location, Practitioner, Room
+    from acuclinic.scheduling.models import (
+        AppointmentType,
+        Licence,
+        Location,
+        Practitioner,
+        Room,
+        WorkingHours,
+    )
     from acuclinic.scheduling.services import local_start
 
     location = Location.objects.create(name="Bench clinic", state="NY", time_zone="America/New_York")
@@ -79,9 +87,17 @@ def set_up_clinic(slots: int, attempts: int):
     for n in range(math.ceil(slots / len(times))):
         practitioner = Practitioner.objects.create(name=f"Bench practitioner {n}")
         Licence.objects.create(
-            practitioner=practitioner, state="NY", number=f"B-{n}", expires_on=day + timedelta(1)
+            practitioner=practitioner, state="NY", number=f"B-{n}", expires_on=day + timedelta(30)
         )
         appointment_type.practitioners.add(practitioner)
+        # Working hours as in a clinic, so every refused attempt is offered real next free times (the search a
+        # patient who lost the race waits for).
+        WorkingHours.objects.bulk_create(
+            WorkingHours(
+                practitioner=practitioner, location=location, weekday=d, starts_at=time(9), ends_at=time(17)
+            )
+            for d in range(6)
+        )
         room = Room.objects.create(location=location, name=f"Room {n}")
         targets += [(practitioner.pk, room.pk, local_start(location, day, at)) for at in times]
     targets = targets[:slots]
@@ -134,8 +150,8 @@ def run(args) -> int:
                         start=start,
                     )
                     outcome = "booked"
-                except SlotTaken:
-                    outcome = "taken"
+                except SlotTaken as exc:
+                    outcome = "taken" if exc.next_free else "taken, no next free times"
                 except Exception as exc:  # noqa: BLE001 - counted and shown
                     outcome = f"error: {type(exc).__name__}: {exc}"
                 with lock:

@@ -556,19 +556,34 @@ def next_free_starts(
     are all free: exactly what the slot search would offer in that room. A suggestion, not a reservation."""
     location = room.location
     zone = location.zone
-    slots = free_slots(
-        appointment_type=appointment_type,
-        location=location,
-        day_from=after.astimezone(zone).date(),
-        day_to=(after + timedelta(days=SUGGESTION_DAYS)).astimezone(zone).date(),
-        practitioner=practitioner,
-        patient=patient,
-        online=False,
-        room=room,
-        # The appointment being moved does not block its own new time.
-        moving=Appointment(pk=exclude_pk) if exclude_pk is not None else None,
-    )
-    return [slot.start for slot in slots if slot.start > after][:count]
+    first_day = after.astimezone(zone).date()
+    last_day = (after + timedelta(days=SUGGESTION_DAYS)).astimezone(zone).date()
+    # The same day and the next first: a lost race mostly finds its suggestions there, and the rest of the fortnight
+    # is searched only when they are not enough (every refused attempt pays for this search).
+    windows = [(first_day, min(first_day + timedelta(days=1), last_day))]
+    if last_day > first_day + timedelta(days=1):
+        windows.append((first_day + timedelta(days=2), last_day))
+    found: list[datetime] = []
+    for day_from, day_to in windows:
+        if len(found) >= count:
+            break
+        found += [
+            slot.start
+            for slot in free_slots(
+                appointment_type=appointment_type,
+                location=location,
+                day_from=day_from,
+                day_to=day_to,
+                practitioner=practitioner,
+                patient=patient,
+                online=False,
+                room=room,
+                # The appointment being moved does not block its own new time.
+                moving=Appointment(pk=exclude_pk) if exclude_pk is not None else None,
+            )
+            if slot.start > after
+        ]
+    return found[:count]
 
 
 def book_for_patient_details(

@@ -153,6 +153,26 @@ def test_suggestions_follow_the_practitioners_hours(clinic):
     ]
 
 
+def test_suggestions_from_the_same_day_and_a_later_one_come_in_order(clinic):
+    # The search looks at the same day and the next first and further only when that gave fewer than three.
+    only_mornings(clinic)
+    WorkingHours.objects.create(
+        practitioner=clinic.practitioner,
+        location=clinic.location,
+        weekday=3,
+        starts_at=time(9),
+        ends_at=time(10),
+    )
+    book(clinic, clinic.at(10))  # an hour: 10:00–11:00
+    with pytest.raises(SlotTaken) as info:
+        book(clinic, clinic.at(10), patient=clinic.other_patient)
+    assert local(clinic, info.value.next_free) == [
+        (DAY, time(11)),  # the last hour before 12:00
+        (DAY + timedelta(days=3), time(9)),  # Thursday's only hour
+        (DAY + timedelta(days=7), time(9)),  # next Monday
+    ]
+
+
 def test_suggestions_skip_closures_and_time_off(clinic):
     book(clinic, clinic.at(17))  # the last hour-long visit of the day
     Closure.objects.create(
