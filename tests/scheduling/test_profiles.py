@@ -97,6 +97,15 @@ def test_list_shows_credentials_languages_photo_and_book_link(people, client):
     assert "Lee Profile" in body and "Book with Lee Profile" not in body
 
 
+def test_main_navigation_links_to_the_practitioners(db, client):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    nav = body[body.index('<nav aria-label="Main">') :]
+    nav = nav[: nav.index("</nav>")]
+    assert f'<a href="{reverse("practitioner_list")}">Practitioners</a>' in nav
+
+
 def test_profile_shows_credentials_languages_locations_and_licences(people, client):
     response = client.get(reverse("practitioner_profile", kwargs={"slug": "lee-profile"}))
     assert response.status_code == 200
