@@ -127,7 +127,7 @@ def book_appointment(
     now = now or timezone.now()
     location = room.location
     window = window_for(appointment_type, start)
-    _check_bookable(
+    check_bookable(
         patient=patient,
         practitioner=practitioner,
         room=room,
@@ -250,7 +250,7 @@ def reschedule_appointment(
     appointment_type = appointment.appointment_type
     window = window_for(appointment_type, start)
     _check_movable(appointment)
-    _check_bookable(
+    check_bookable(
         patient=appointment.patient,
         practitioner=practitioner,
         room=room,
@@ -469,7 +469,15 @@ def _first_conflict(*, patient, practitioner, room, window: Window, exclude_pk=N
     return None
 
 
-def _check_bookable(*, patient, practitioner, room, location, appointment_type, window, online, now):
+def check_bookable(*, patient, practitioner, room, location, appointment_type, window, online, now):
+    """Raise ValidationError (every reason at once) if this visit may not be booked; conflicts are not checked.
+
+    The rules for any booking: active practitioner and room, the type offered by the practitioner, a licence in
+    the location's state on the local day, no closure day. With ``online`` also those a patient booking online
+    must meet: notice and horizon measured from ``now``, within the practitioner's availability, and a type
+    open to new patients unless the patient has a completed visit. ``book_appointment`` and
+    ``reschedule_appointment`` call it; so does the waitlist, to offer only times the patient could book.
+    """
     errors = []
     if not practitioner.is_active:
         errors.append(

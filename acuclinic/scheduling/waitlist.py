@@ -279,7 +279,7 @@ def _fits(*, entry: WaitlistEntry, slot: FreedSlot, practitioner, room, now) -> 
         return False  # only earlier than the booking they have (a cancelled one: nothing to move)
     try:
         # The rules an online booking must meet (notice, horizon, hours, licence, type offered, new patients).
-        services._check_bookable(
+        services.check_bookable(
             patient=entry.patient,
             practitioner=practitioner,
             room=room,

@@ -9,6 +9,8 @@ PAGES = {
     "article": ARTICLE_PATH,
     "search": "/search/?q=back+pain+acupuncture",
     "person": "/experts/reviewer-1/",
+    # A practitioner's profile; the slug comes from the name in load_initial_data's DEMO_PRACTITIONERS.
+    "practitioner": "/practitioners/casey-example/",
 }
 
 # The listing pages a patient reaches from the main navigation and breadcrumbs; checked as well.
@@ -16,4 +18,5 @@ INDEX_PAGES = {
     "articles-index": "/articles/",
     "topics-index": "/topics/",
     "people-index": "/experts/",
+    "practitioners-index": "/practitioners/",
 }

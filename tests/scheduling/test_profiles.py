@@ -75,6 +75,35 @@ def test_list_shows_active_practitioners_only(people, client):
     body = response.content.decode()
     assert "Lee Profile" in body and reverse("practitioner_profile", kwargs={"slug": "lee-profile"}) in body
     assert "Retired Person" not in body
+    listed = [card.practitioner for card in response.context["cards"]]
+    assert listed == list(Practitioner.objects.filter(is_active=True).order_by("name", "pk"))
+
+
+def test_list_shows_credentials_languages_photo_and_book_link(people, client):
+    lee = people["lee"]
+    lee.photo = Image.objects.create(title="lee.jpg", file=get_test_image_file())
+    lee.save()
+    Practitioner.objects.create(name="Ash Unbookable", credentials="L.Ac.", languages="English, Korean")
+    body = client.get(reverse("practitioner_list")).content.decode()
+    assert "Dipl. Ac. (NCCAOM)" in body and "Speaks English, Spanish" in body
+    assert 'alt="Photo of Lee Profile"' in body
+    link = reverse("booking_start") + "?practitioner=lee-profile"
+    assert f'href="{link}"' in body and "Book with Lee Profile" in body
+    # No appointment type, location or licence: listed, but no online booking (the profile's rule).
+    assert "Ash Unbookable" in body and "Speaks English, Korean" in body
+    assert "Book with Ash Unbookable" not in body
+    Licence.objects.filter(practitioner=lee).update(expires_on=timezone.localdate() - timedelta(days=1))
+    body = client.get(reverse("practitioner_list")).content.decode()
+    assert "Lee Profile" in body and "Book with Lee Profile" not in body
+
+
+def test_main_navigation_links_to_the_practitioners(db, client):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    nav = body[body.index('<nav aria-label="Main">') :]
+    nav = nav[: nav.index("</nav>")]
+    assert f'<a href="{reverse("practitioner_list")}">Practitioners</a>' in nav
 
 
 def test_profile_shows_credentials_languages_locations_and_licences(people, client):
