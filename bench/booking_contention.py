@@ -7,8 +7,9 @@ It makes a throwaway database (SQLite: a file in a temporary directory, with the
 BEGIN IMMEDIATE, busy timeout; PostgreSQL: a fresh database ``acuclinic_bench_<random>`` on the given server,
 dropped afterwards), migrates it, and sets up one location with --slots / 4 practitioners, each with a room of
 their own, working 9:00–17:00 Monday to Saturday, and four contested 30-minute slots (10:00, 10:30, 11:00, 11:30
-local, a week ahead). A refused attempt is offered the next free times, as a patient would be. Then --attempts patients (all different)
-each try to book one slot, spread evenly over the slots, through ``acuclinic.scheduling.services.book_appointment``.
+local, a week ahead). A refused attempt is offered the next free times, as a patient would be. Then --attempts
+patients (all different) each try to book one slot, spread evenly over the slots, through
+``acuclinic.scheduling.services.book_appointment``.
 
 --concurrency threads, each with its own database connection, are released together by a barrier and work
 through the attempts. It prints the bookings made (counted in the database afterwards; it must equal --slots),

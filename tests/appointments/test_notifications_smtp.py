@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -427,7 +427,7 @@ def test_a_slow_mail_server_holds_up_no_patients_submission(smtp, settings, tmp_
     """On SQLite a transaction holds the database's one write lock: the worker used to hold it for the whole SMTP
     conversation, and every patient's submission waited behind it (and past the busy timeout, failed). Now the
     submission is saved while the worker is still talking to the mail server, on both databases."""
-    from tests.scheduling.test_race import file_database_for_threads
+    from tests.scheduling.test_race import file_database_for_threads, start_thread
 
     settings.APPOINTMENTS_INBOX_EMAIL = "desk@clinic.example"
     smtp.inbox.delay = 1.5  # under EMAIL_TIMEOUT (2 s)
@@ -440,22 +440,7 @@ def test_a_slow_mail_server_holds_up_no_patients_submission(smtp, settings, tmp_
     outcome = {}
 
     def in_thread(name, work):
-        def run():
-            try:
-                if file_db is not None:  # this thread's own connection, to the file copy
-                    connections["default"].settings_dict = {
-                        **connections["default"].settings_dict,
-                        "NAME": file_db,
-                    }
-                outcome[name] = work()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                outcome[name] = exc
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
+        return start_thread(file_db, outcome, name, work)
 
     sender = in_thread("sender", lambda: send_request_notification.call(notification_pk))
     try:

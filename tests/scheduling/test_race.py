@@ -37,6 +37,29 @@ def file_database_for_threads(tmp_path):
     return str(path)
 
 
+def use_database(file_db) -> None:
+    """In a new thread, before its first query: its own connection goes to the file copy, if there is one."""
+    if file_db is not None:
+        connections["default"].settings_dict = {**connections["default"].settings_dict, "NAME": file_db}
+
+
+def start_thread(file_db, outcome: dict, name: str, work) -> threading.Thread:
+    """Run ``work()`` in a thread with its own connection; its result (or exception) lands in ``outcome[name]``."""
+
+    def run():
+        try:
+            use_database(file_db)
+            outcome[name] = work()
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            outcome[name] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def count_holding(file_db) -> int:
     if file_db is None:
         return Appointment.objects.holding().count()

@@ -23,7 +23,7 @@ from acuclinic.scheduling.services import book_appointment, window_for
 
 from .conftest import make_clinic
 from .notify_helpers import sms_outbox  # noqa: F401 - fixture
-from .test_race import file_database_for_threads
+from .test_race import file_database_for_threads, start_thread
 
 pytestmark = pytest.mark.usefixtures("sms_outbox")
 
@@ -279,22 +279,7 @@ def test_a_reminder_waiting_on_the_mail_server_holds_up_no_booking(tmp_path, set
     outcome = {}
 
     def in_thread(name, work):
-        def run():
-            try:
-                if file_db is not None:
-                    connections["default"].settings_dict = {
-                        **connections["default"].settings_dict,
-                        "NAME": file_db,
-                    }
-                outcome[name] = work()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                outcome[name] = exc
-            finally:
-                connections.close_all()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
+        return start_thread(file_db, outcome, name, work)
 
     worker = in_thread("reminders", lambda: send_due_reminders(now=appointment.start - 47 * H))
     try:
