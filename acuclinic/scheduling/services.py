@@ -675,7 +675,8 @@ def book_for_patient_details_once(
             existing = booking_for_key(key_digest=key_digest, body_digest=body_digest)
             if existing is not None:
                 return existing, True
-            ApiBookingKey.objects.filter(key_digest=key_digest).delete()  # one past the window
+            # Keys past the window answer for nothing: cleared here (this key too, if it was one of them).
+            ApiBookingKey.objects.filter(created_at__lte=timezone.now() - IDEMPOTENCY_WINDOW).delete()
             appointment = book_for_patient_details(**details)
             ApiBookingKey.objects.create(
                 key_digest=key_digest, body_digest=body_digest, appointment=appointment

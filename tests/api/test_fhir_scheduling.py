@@ -1,6 +1,7 @@
 """FHIR R4 Schedule, Slot and Appointment from the API, and booking through it. Every resource is validated with
 fhir.resources (R4B)."""
 
+import hashlib
 import json
 from datetime import UTC, time, timedelta
 
@@ -14,7 +15,7 @@ from freezegun import freeze_time
 from acuclinic.appointments import services as appointment_services
 from acuclinic.clinical.models import Patient
 from acuclinic.scheduling import fhir as mapping
-from acuclinic.scheduling.models import Appointment, AppointmentNotification, WorkingHours
+from acuclinic.scheduling.models import ApiBookingKey, Appointment, AppointmentNotification, WorkingHours
 from acuclinic.scheduling.services import book_appointment
 from tests.scheduling.conftest import DAY, NOW, make_clinic
 
@@ -303,6 +304,16 @@ def test_the_key_is_kept_in_the_database_so_a_retry_on_another_worker_answers_th
     with freeze_time(NOW + timedelta(hours=25)):  # past the window the key no longer answers for that booking
         again = post(client, data, HTTP_IDEMPOTENCY_KEY="retry-elsewhere")
     assert again.status_code in (409, 422) and Appointment.objects.count() == 1
+    with freeze_time(NOW + timedelta(hours=25)):
+        later = post(
+            client,
+            booking(clinic, first_visit_slot(clinic, 11), start=clinic.at(11)),
+            HTTP_IDEMPOTENCY_KEY="k2",
+        )
+    assert later.status_code == 201
+    assert list(ApiBookingKey.objects.values_list("key_digest", flat=True)) == [
+        hashlib.sha256(b"k2").hexdigest()
+    ]
 
 
 @pytest.mark.concurrency
