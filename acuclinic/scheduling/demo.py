@@ -1,11 +1,25 @@
-"""Demo scheduling data for `load_initial_data`: one location with two rooms, licences, two appointment types.
+"""Demo scheduling data for `load_initial_data`: one location with two rooms and its holiday closures, licences, two
+appointment types.
 
 Idempotent: run it again and nothing changes (existing rows are found by name and kept as they are).
 """
 
 from datetime import date, time, timedelta
 
-from .models import AppointmentType, Licence, Location, Room, WorkingHours
+from .models import AppointmentType, Closure, Licence, Location, Room, WorkingHours
+
+
+def us_holidays(year: int) -> list[tuple[date, str]]:
+    """The holidays the demo clinic closes for: New Year's Day, Independence Day, Thanksgiving (the fourth
+    Thursday of November) and Christmas Day."""
+    first_of_november = date(year, 11, 1)
+    first_thursday = first_of_november + timedelta(days=(3 - first_of_november.weekday()) % 7)
+    return [
+        (date(year, 1, 1), "New Year's Day"),
+        (date(year, 7, 4), "Independence Day"),
+        (first_thursday + timedelta(weeks=3), "Thanksgiving Day"),
+        (date(year, 12, 25), "Christmas Day"),
+    ]
 
 
 def ensure_demo_schedule(practitioners):
@@ -19,6 +33,11 @@ def ensure_demo_schedule(practitioners):
     )
     for room_name in ("Room 1", "Room 2"):
         Room.objects.get_or_create(location=location, name=room_name)
+    this_year = date.today().year
+    for day, reason in us_holidays(this_year) + us_holidays(this_year + 1):
+        Closure.objects.get_or_create(
+            location=location, starts_on=day, defaults={"ends_on": day, "reason": reason}
+        )
     for number, practitioner in enumerate(practitioners, start=1):
         practitioner.locations.add(location)
         if not practitioner.working_hours.exists():

@@ -1,15 +1,20 @@
+from datetime import date
+
 from django.core.management import call_command
 
-from acuclinic.scheduling.models import AppointmentType, Licence, Location, Practitioner, Room
+from acuclinic.scheduling.availability import closed_days
+from acuclinic.scheduling.demo import us_holidays
+from acuclinic.scheduling.models import AppointmentType, Closure, Licence, Location, Practitioner, Room
 
 from ..conftest import _Null
 
 
 def test_demo_data_gives_a_bookable_location_and_stays_idempotent(db):
     call_command("load_initial_data", stdout=_Null())
-    counts = [m.objects.count() for m in (Location, Room, Licence, AppointmentType, Practitioner)]
+    models = (Location, Room, Closure, Licence, AppointmentType, Practitioner)
+    counts = [m.objects.count() for m in models]
     call_command("load_initial_data", stdout=_Null())
-    assert [m.objects.count() for m in (Location, Room, Licence, AppointmentType, Practitioner)] == counts
+    assert [m.objects.count() for m in models] == counts
     location = Location.objects.get(name="Acuclinic Midtown")
     assert location.rooms.count() == 2
     follow_up = AppointmentType.objects.get(name="Follow-up treatment")
@@ -17,3 +22,19 @@ def test_demo_data_gives_a_bookable_location_and_stays_idempotent(db):
     assert AppointmentType.objects.get(name="First visit with intake").duration_minutes == 60
     for practitioner in follow_up.practitioners.all():
         assert practitioner.licences.filter(state=location.state).exists()
+
+
+def test_the_demo_clinic_closes_for_the_holidays_this_year_and_next(db):
+    call_command("load_initial_data", stdout=_Null())
+    location = Location.objects.get(name="Acuclinic Midtown")
+    year = date.today().year
+    closed = closed_days(location, date(year, 1, 1), date(year + 1, 12, 31))
+    assert len(closed) == 8
+    for day, reason in us_holidays(year) + us_holidays(year + 1):
+        assert closed[day] == reason
+
+
+def test_thanksgiving_is_the_fourth_thursday_of_november():
+    assert {reason: day for day, reason in us_holidays(2026)}["Thanksgiving Day"] == date(2026, 11, 26)
+    assert {reason: day for day, reason in us_holidays(2030)}["Thanksgiving Day"] == date(2030, 11, 28)
+    assert {reason: day for day, reason in us_holidays(2024)}["Thanksgiving Day"] == date(2024, 11, 28)
