@@ -2,19 +2,29 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test lint bench setup
+.PHONY: help run test lint bench setup audit lock-refresh
 
 help:
 	@echo "make run    - install, migrate, load demo content, serve http://127.0.0.1:8000 with the background worker"
 	@echo "make test   - every test, on SQLite and (when reachable) PostgreSQL, browser tests included"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
+	@echo "make audit  - the locked dependencies against PyPI's advisories today (weekly; not part of make test)"
+	@echo "make lock-refresh - upgrade every locked package within pyproject's ranges, then audit"
 
 run:
 	@bin/run
 
 test:
 	@bin/test
+
+audit:
+	@bin/ensure-python && .venv/bin/python bin/audit-dependencies
+	@ACUCLINIC_LIVE_AUDIT=1 .venv/bin/pytest -q -p no:cacheprovider tests/security/test_dependency_audit.py
+
+lock-refresh:
+	@bin/ensure-python && PATH="$$HOME/.local/bin:$$PATH" uv lock --upgrade && bin/ensure-python
+	@.venv/bin/python bin/audit-dependencies
 
 lint:
 	@bin/ensure-python && .venv/bin/ruff check . && .venv/bin/ruff format --check .
