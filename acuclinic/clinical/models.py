@@ -10,7 +10,13 @@ class Patient(models.Model):
     date_of_birth = models.DateField()
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +12125550142")
     email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    # Carried over from the appointment request; the coverage rules of the clinical course build on these.
+    insurance_carrier = models.CharField(max_length=100, blank=True)
+    insurance_member_id = models.CharField(max_length=40, blank=True)
+    has_medicare = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -172,6 +172,11 @@ class Room(models.Model):
 
 class AppointmentType(models.Model):
     name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who this visit is for, in plain words, shown to patients when they choose a visit.",
+    )
     duration_minutes = models.PositiveSmallIntegerField(
         help_text="e.g. 60 for a first visit, 30 for a follow-up."
     )
@@ -262,6 +267,15 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.CharField(max_length=200, blank=True)
     arrived_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="When the visit was checked out.")
+    # Nullable: SQLite adds a nullable column in place; a NOT NULL one would rebuild the table and drop the
+    # no-overlap triggers of migration 0002. Empty means no override.
+    override_reason = models.CharField(
+        max_length=300,
+        null=True,
+        blank=True,
+        help_text="Why the desk booked this outside the free times (outside hours, a closed day, in the past).",
+    )
     # Booked from an appointment request (which then ends as "booked") or as one occurrence of a treatment plan.
     request = models.ForeignKey(
         "appointments.AppointmentRequest",
