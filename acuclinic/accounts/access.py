@@ -93,6 +93,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "scheduling_appointment_cancel": frozenset({FRONT_DESK}),
     "scheduling_appointment_arrived": frozenset({FRONT_DESK}),
     "scheduling_appointment_no_show": frozenset({FRONT_DESK}),
+    "scheduling_appointment_check_out": frozenset({FRONT_DESK, CLINICIANS}),  # clinicians: their own visits
     "scheduling_book": frozenset({FRONT_DESK}),
     "scheduling_book_from_request": frozenset({FRONT_DESK}),
     # The audit log: administrators.

@@ -185,6 +185,7 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
             "cancel_form": CancelForm(),
             "arrived_form": ConfirmForm(prefix="arrived"),
             "no_show_form": ConfirmForm(prefix="no_show"),
+            "check_out_form": ConfirmForm(prefix="check_out"),
         }
         forms.update({name: form for name, form in kwargs.items() if name in forms})
         calendar_params = {"view": "day", "date": f"{obj.local_start:%m/%d/%Y}"}
@@ -198,6 +199,7 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
             local_end=obj.end.astimezone(zone),
             phone_display=format_phone_for_display(obj.patient.phone) if obj.patient.phone else "",
             can_manage=can_manage,
+            can_check_out=selectors.can_check_out(user) and obj.status == "arrived",
             can_see_patient=patient_selectors.may_see_patient(user, obj.patient),
             can_work_requests=can_work_requests(user),
             is_open=selectors.movable(obj),
@@ -306,6 +308,20 @@ class ArrivedView(AppointmentActionView):
     def perform(self, form):
         services.mark_arrived(appointment=self.object, by=self.request.user)
         return "Marked as arrived."
+
+
+class CheckOutView(AppointmentActionView):
+    """Arrived -> completed. The front desk, and the clinician whose visit it is (their own appointments only:
+    appointment_for_detail scopes a clinician to their own)."""
+
+    form_name = "check_out_form"
+
+    def has_permission(self, user) -> bool:
+        return selectors.can_check_out(user)
+
+    def perform(self, form):
+        services.check_out_appointment(appointment=self.object, by=self.request.user)
+        return "Checked out: the visit is completed."
 
 
 class NoShowView(AppointmentActionView):

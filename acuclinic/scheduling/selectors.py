@@ -145,6 +145,13 @@ def can_manage_schedule(user) -> bool:
     return _has(user, MANAGE_PERMISSION)
 
 
+def can_check_out(user) -> bool:
+    """Arrived -> completed: the front desk, and clinicians (for the visits they can see: their own)."""
+    return can_manage_schedule(user) or (
+        _has(user, "clinical.change_clinical_record") and can_view_schedule(user)
+    )
+
+
 def own_practitioner(user) -> Practitioner | None:
     if not (user and user.is_authenticated):
         return None

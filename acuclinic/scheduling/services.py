@@ -405,6 +405,30 @@ def mark_no_show(*, appointment: Appointment, by, now: datetime | None = None) -
     return appointment
 
 
+def check_out_appointment(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The visit is over: arrived -> completed (by the desk, the clinician, or the end-of-day job with by=None).
+
+    Only an arrived visit can be checked out, and not before it started; checking out twice changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status == AppointmentStatus.COMPLETED:
+            return appointment
+        if appointment.status != AppointmentStatus.ARRIVED:
+            raise ValidationError(
+                "Only a patient who has arrived can be checked out "
+                f"(this appointment is {appointment.get_status_display().lower()}).",
+                code="not_arrived",
+            )
+        if now < appointment.start:
+            raise ValidationError("A visit can be checked out only once it has started.", code="not_started")
+        appointment.status = AppointmentStatus.COMPLETED
+        appointment.completed_at = now
+        appointment.save(update_fields=["status", "completed_at"])
+        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=completed")
+    return appointment
+
+
 def book_from_request(
     *,
     request,

@@ -42,6 +42,11 @@ def register_schedule_urls():
             name="scheduling_appointment_arrived",
         ),
         path(
+            "schedule/appointments/<int:pk>/check-out/",
+            admin_views.CheckOutView.as_view(),
+            name="scheduling_appointment_check_out",
+        ),
+        path(
             "schedule/appointments/<int:pk>/no-show/",
             admin_views.NoShowView.as_view(),
             name="scheduling_appointment_no_show",

@@ -246,6 +246,35 @@ def test_arrived_and_no_show_from_the_page(clinic, desk):
     assert now_one.status == AppointmentStatus.NO_SHOW
 
 
+def test_check_out_completes_an_arrived_visit_by_the_desk_or_its_clinician_only(clinic, desk, clinician):
+    with freeze_time(NOW):
+        fd = client_for(desk)
+        visit = book(clinic, clinic.at(10))
+        later = book(clinic, clinic.at(16), patient=clinic.other_patient)
+        # Not arrived yet: refused with a message, nothing changed.
+        response = fd.post(f"{page(visit)}check-out/")
+        assert response.status_code == 400 and "Only a patient who has arrived" in response.content.decode()
+        assert fd.post(f"{page(visit)}arrived/").status_code == 302
+        assert "The visit is over: check out" in fd.get(page(visit)).content.decode()
+        # The clinician whose visit it is checks out; a colleague's visit is not theirs to see.
+        other = make_user("clin-other", "Clinicians")
+        assert client_for(other).post(f"{page(visit)}check-out/").status_code == 404
+        assert client_for(clinician).post(f"{page(visit)}check-out/").status_code == 302
+        # Arrived early for 4 PM: not checked out before the visit has started.
+        assert fd.post(f"{page(later)}arrived/").status_code == 302
+        response = fd.post(f"{page(later)}check-out/")
+        assert response.status_code == 400 and "only once it has started" in response.content.decode()
+        # An editor may not.
+        assert (
+            client_for(make_user("ed-sched", "Editors")).post(f"{page(later)}check-out/").status_code == 403
+        )
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.COMPLETED and visit.completed_at == NOW
+    assert (
+        audits(AuditEvent.Action.CHANGE).filter(detail="status=completed", actor_id=clinician.pk).count() == 1
+    )
+
+
 # --- booking --------------------------------------------------------------------------------------------------
 def book_data(clinic, **overrides):
     data = {
