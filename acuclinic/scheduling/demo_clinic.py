@@ -7,10 +7,11 @@ never shows a stale demo, and once the marker row exists, running it again adds,
 
 * **Today** is the anchor day if the clinic is open that day, else the next open day (a Sunday or a holiday gives
   the next working day; no visit is ever put on a closed day).
-* Today's visits have **statuses that follow the clock** at the first run, so nothing contradicts the calendar:
-  a visit already over is *completed* (checked out), one under way or starting within 15 minutes is *arrived*, a
-  later one is *confirmed*. Loaded during the morning this is the Monday-morning mix; loaded before opening (or on
-  a closed day) today's visits are all still to come; loaded after hours, today's visits are all done.
+* Today's visits (mornings and afternoons, spread over the three practitioners) have **statuses that follow the
+  clock** at the first run, so nothing contradicts the calendar: a visit that ended more than 20 minutes ago is
+  *completed* (checked out), one that has just ended, is under way or starts within 15 minutes is *arrived*, a
+  later one is *confirmed*. Loaded during opening hours this is the Monday-morning mix; loaded before opening (or
+  on a closed day) today's visits are all still to come; loaded after hours, today's visits are all done.
 * Future visits are booked through the real services (``services.book_appointment``, ``plans.book_series``,
   ``waitlist.join_waitlist``, ``services.book_from_request``), so every rule and constraint holds. Visits already
   started cannot be booked (the desk needs an override for past times), so those rows are written directly, in
@@ -53,6 +54,7 @@ from .models import (
 FIRST = "First visit with intake"
 FOLLOW_UP = "Follow-up treatment"
 ARRIVE_EARLY = timedelta(minutes=15)  # a patient this close to their time is in the waiting room
+CHECK_OUT_LAG = timedelta(minutes=20)  # a visit that ended less long ago than this is not checked out yet
 
 
 @dataclass(frozen=True)
@@ -154,20 +156,25 @@ TODAY = [
         "Room 1",
         [
             ("09:00", FOLLOW_UP, "peggy"),
-            ("09:45", FOLLOW_UP, "alex"),
             ("10:30", FIRST, "jordan"),
-            ("11:45", FOLLOW_UP, "taylor"),
+            ("13:30", FOLLOW_UP, "alex"),
+            ("16:00", FOLLOW_UP, "taylor"),
         ],
     ),
     (
         "Morgan Sample",
         "Room 2",
-        [("09:00", FIRST, "robin"), ("10:15", FOLLOW_UP, "sam"), ("11:00", FOLLOW_UP, "chris")],
+        [
+            ("09:00", FIRST, "robin"),
+            ("10:15", FOLLOW_UP, "sam"),
+            ("11:00", FOLLOW_UP, "chris"),
+            ("15:00", FOLLOW_UP, "quinn"),
+        ],
     ),
     (
         "Riley Placeholder",
         "Room 3",
-        [("09:30", FOLLOW_UP, "pat"), ("10:15", FIRST, "lee"), ("11:30", FOLLOW_UP, "jamie")],
+        [("09:30", FOLLOW_UP, "pat"), ("10:15", FIRST, "lee"), ("14:30", FOLLOW_UP, "jamie")],
     ),
 ]
 # Last week: (n-th open day of the week before today, time, practitioner, type, patient, status).
@@ -365,7 +372,8 @@ class _Builder:
                 appointment = services.mark_arrived(appointment=appointment, by=None, now=self.now)
             return appointment
         if status is None:  # today's: the clock decides
-            status = AppointmentStatus.COMPLETED if window.end <= self.now else AppointmentStatus.ARRIVED
+            done = window.end <= self.now - CHECK_OUT_LAG
+            status = AppointmentStatus.COMPLETED if done else AppointmentStatus.ARRIVED
         appointment = Appointment(
             patient=self.patients[patient],
             practitioner=practitioner_obj,

@@ -196,3 +196,15 @@ def test_visit_types_say_who_they_are_for(db):
     assert not follow_up.new_patients_may_book_online
     assert follow_up.description == "For patients who have been treated here before."
     assert Practitioner.objects.filter(appointment_types=follow_up).count() == 3
+
+
+def test_an_afternoon_first_run_still_has_done_waiting_and_coming_visits(db):
+    first_run = datetime(2030, 6, 12, 15, 40, tzinfo=NEW_YORK)  # a Wednesday afternoon
+    with freeze_time(first_run):
+        load()
+    todays = [a for a in Appointment.objects.all() if local_day(a.start) == first_run.date()]
+    assert {a.status for a in todays} == {
+        AppointmentStatus.COMPLETED,
+        AppointmentStatus.ARRIVED,
+        AppointmentStatus.CONFIRMED,
+    }

@@ -16,7 +16,7 @@ def test_demo_data_gives_a_bookable_location_and_stays_idempotent(db):
     call_command("load_initial_data", stdout=_Null())
     assert [m.objects.count() for m in models] == counts
     location = Location.objects.get(name="Acuclinic Midtown")
-    assert location.rooms.count() == 2
+    assert location.rooms.count() == 3
     follow_up = AppointmentType.objects.get(name="Follow-up treatment")
     assert follow_up.duration_minutes == 30
     assert AppointmentType.objects.get(name="First visit with intake").duration_minutes == 60
