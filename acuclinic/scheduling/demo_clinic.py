@@ -27,6 +27,7 @@ never shows a stale demo, and once the marker row exists, running it again adds,
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -518,9 +519,12 @@ class _Builder:
         return made
 
 
-@transaction.atomic
 def ensure_demo_clinic(*, location: Location, now: datetime | None = None) -> tuple[DemoClinic | None, str]:
-    """Add the demo clinic once. Returns (the marker, a sentence for the loader's output)."""
+    """Add the demo clinic once. Returns (the marker, a sentence for the loader's output).
+
+    All or nothing, and never in the way of ``make run``: if the demo's practitioners, rooms or visit types were
+    changed so that its visits cannot be booked, nothing of it is kept and the sentence says why.
+    """
     existing = DemoClinic.objects.filter(key="demo").first()
     if existing is not None:
         return existing, f"Demo clinic: in place since {long_date(existing.anchor_date)} (not changed)."
@@ -528,8 +532,24 @@ def ensure_demo_clinic(*, location: Location, now: datetime | None = None) -> tu
         return None, "Demo clinic: not added — this database already has patients, appointments or requests."
     now = now or timezone.now()
     anchor = now.astimezone(location.zone).date()
-    today = demo_today(location, anchor)
-    marker = DemoClinic.objects.create(anchor_date=anchor, today=today)
+    try:
+        with transaction.atomic():
+            today = demo_today(location, anchor)
+            marker = DemoClinic.objects.create(anchor_date=anchor, today=today)
+            _build(location=location, now=now, today=today)
+    except (KeyError, IndexError, StopIteration, ValidationError, services.SlotTaken, RuntimeError) as exc:
+        return (
+            None,
+            f"Demo clinic: not added — the demo practitioners, rooms or visit types were changed ({exc!r}).",
+        )
+    moved = "" if today == anchor else f" (closed on {long_date(anchor)}: “today” is the next open day)"
+    return marker, (
+        f"Demo clinic: {len(PATIENTS) + 1} fictional patients, today's schedule on {long_date(today)}{moved}, "
+        "last week's visits, next week's bookings, a treatment plan, open requests (one urgent), a waitlist entry."
+    )
+
+
+def _build(*, location: Location, now: datetime, today: date) -> None:
     builder = _Builder(location=location, now=now, today=today)
     builder.patients_without_email()
     builder.last_week()
@@ -539,8 +559,3 @@ def ensure_demo_clinic(*, location: Location, now: datetime | None = None) -> tu
     builder.waitlist_entry()
     builder.requests(next_week_days)
     builder.record_emails()
-    moved = "" if today == anchor else f" (closed on {long_date(anchor)}: “today” is the next open day)"
-    return marker, (
-        f"Demo clinic: {len(PATIENTS) + 1} fictional patients, today's schedule on {long_date(today)}{moved}, "
-        "last week's visits, next week's bookings, a treatment plan, open requests (one urgent), a waitlist entry."
-    )

@@ -208,3 +208,14 @@ def test_an_afternoon_first_run_still_has_done_waiting_and_coming_visits(db):
         AppointmentStatus.ARRIVED,
         AppointmentStatus.CONFIRMED,
     }
+
+
+def test_a_changed_demo_schedule_leaves_no_half_demo_and_does_not_stop_make_run(db):
+    call_command("load_initial_data", stdout=_Null())
+    Practitioner.objects.filter(name="Riley Placeholder").update(
+        name="Riley Renamed"
+    )  # an administrator's edit
+    with freeze_time(MONDAY_MORNING):
+        load()
+    assert not DemoClinic.objects.exists()
+    assert not Patient.objects.exists() and not Appointment.objects.exists()
