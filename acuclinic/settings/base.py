@@ -285,6 +285,9 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 BENCHMARK_MINIMAL_VIEW = env_bool("BENCHMARK_MINIMAL_VIEW")
 
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.txt"
+# load_initial_data adds the demo clinic (fictional patients, visits, requests) only where this is on: `make run`
+# (dev settings) turns it on; production and tests leave it off (`--demo-clinic` asks for it explicitly).
+DEMO_CLINIC = env_bool("DEMO_CLINIC", False)
 
 ACUCLINIC_DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 ACUCLINIC_REVIEW_DUE_SOON_DAYS = 30
