@@ -336,9 +336,13 @@ class ReopenView(RequestActionView):
     form_name = "reopen_form"
 
     def perform(self, form):
-        if self.object.status != AppointmentRequest.Status.ENDED:
-            raise ValidationError("This request is still open.")
         was_spam = self.object.is_spam
+        if self.object.status != AppointmentRequest.Status.ENDED:
+            if not was_spam:
+                raise ValidationError("This request is still open.")
+            # An urgent request kept open as “possible spam”: the desk says it is real.
+            services.reopen_request(request=self.object, by=self.request.user)
+            return "Marked as not spam."
         services.reopen_request(request=self.object, by=self.request.user)
         return "Request recovered from spam and reopened." if was_spam else "Request reopened."
 

@@ -17,6 +17,10 @@ WORK_PERMISSION = "appointments.work_appointmentrequest"
 # Levels that put a request in the banner at the top of every front-desk page until someone acknowledges it.
 URGENT_KEYS = (Urgency.EMERGENCY.key, Urgency.URGENT_TODAY.key)
 
+# Spam is hidden from every view but "Spam", except emergency and urgent-today requests: those are never hidden,
+# only marked “possible spam” (a false positive there could be a patient in danger).
+SHOWN_DESPITE_SPAM = Q(is_spam=False) | Q(urgency__in=URGENT_KEYS)
+
 # Inbox filter values.
 STATUS_OPEN = "open"  # new or contacting: the default view
 STATUS_ALL = "all"  # every status, spam still hidden
@@ -26,7 +30,7 @@ STATUS_CHOICES = [
     (AppointmentRequest.Status.NEW, "New"),
     (AppointmentRequest.Status.CONTACTING, "Contacting"),
     (AppointmentRequest.Status.ENDED, "Ended"),
-    (STATUS_ALL, "All (spam hidden)"),
+    (STATUS_ALL, "All (spam hidden, except urgent)"),
     (STATUS_SPAM, "Spam"),
 ]
 AGE_TODAY = "today"
@@ -145,7 +149,9 @@ def is_overdue(
     *, request: AppointmentRequest, now: datetime, calendar: BusinessCalendar | None = None
 ) -> bool:
     """Not contacted (no attempt logged) within one business day of submission, and still open."""
-    if request.is_spam or request.status == AppointmentRequest.Status.ENDED:
+    if request.status == AppointmentRequest.Status.ENDED:
+        return False
+    if request.is_spam and request.urgency not in URGENT_KEYS:
         return False
     attempts = getattr(request, "attempt_count", None)
     if attempts is None:
@@ -179,7 +185,7 @@ def inbox_requests(
     if status == STATUS_SPAM:
         qs = qs.filter(is_spam=True)
     else:
-        qs = qs.filter(is_spam=False)
+        qs = qs.filter(SHOWN_DESPITE_SPAM)
         if status == STATUS_OPEN:
             qs = qs.exclude(status=AppointmentRequest.Status.ENDED)
         elif status in AppointmentRequest.Status.values:
@@ -223,12 +229,12 @@ def request_for_detail(*, pk: int) -> AppointmentRequest:
 
 
 def unacknowledged_urgent_requests() -> QuerySet:
-    """Emergency and urgent-today requests nobody has acknowledged yet (spam excluded, like its e-mail)."""
+    """Emergency and urgent-today requests nobody has acknowledged yet, possible spam included (marked so);
+    not one the desk has ended as spam."""
     return (
-        AppointmentRequest.objects.filter(
-            urgency__in=URGENT_KEYS, urgent_acknowledged_at__isnull=True, is_spam=False
-        )
-        .only("pk", "reference", "urgency", "urgency_rank", "submitted_at")
+        AppointmentRequest.objects.filter(urgency__in=URGENT_KEYS, urgent_acknowledged_at__isnull=True)
+        .exclude(is_spam=True, status=AppointmentRequest.Status.ENDED)
+        .only("pk", "reference", "urgency", "urgency_rank", "submitted_at", "is_spam")
         .annotate(total=Window(Count("pk")))  # how many in all, on every row: one query for the banner
         .order_by("-urgency_rank", "submitted_at", "pk")
     )
