@@ -73,7 +73,8 @@ def send_request_notification(notification_pk: int) -> str:
         recipients = [r for r in recipients if r]
         if not recipients:
             return outbox.NO_RECIPIENT
-        return lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        sender = outbox.sender_address()
+        return lambda: send_mail(subject, body, sender, recipients, fail_silently=False)
 
     return outbox.deliver(
         model=RequestNotification,

@@ -8,8 +8,9 @@ else about the patient's health — and clinic mails do not even name the patien
 from dataclasses import dataclass
 from email.mime.text import MIMEText
 
-from django.conf import settings
 from django.core.mail import EmailMessage
+
+from acuclinic.core.outbox import sender_address
 
 from . import ics, notifications
 from .models import Appointment, AppointmentNotification, AppointmentStatus, SchedulingSettings
@@ -63,7 +64,7 @@ class Mail:
     method: str = ""
 
     def email_message(self) -> EmailMessage:
-        message = EmailMessage(self.subject, self.body, settings.DEFAULT_FROM_EMAIL, self.to)
+        message = EmailMessage(self.subject, self.body, sender_address(), self.to)
         if self.calendar is not None:
             # text/calendar with its METHOD, as RFC 6047 (iMIP) asks, so mail apps offer "add to calendar".
             part = MIMEText(self.calendar.decode(), "calendar", "utf-8")
