@@ -157,7 +157,12 @@ class BusinessCalendar:
 def first_contact_deadline(*, urgency, submitted_at: datetime, calendar: BusinessCalendar) -> datetime:
     """When the desk must first contact the patient: the triage rule set's FIRST_CONTACT rule for the level, on the
     clinic's calendar (open days, opening window, holidays). In the clinic's time zone."""
-    level = urgency if isinstance(urgency, Urgency) else Urgency[str(urgency).upper()]
+    # A stored key; anything unknown (an old or blank row) counts as routine.
+    level = (
+        urgency
+        if isinstance(urgency, Urgency)
+        else Urgency.__members__.get(str(urgency).upper(), Urgency.ROUTINE)
+    )
     rule = FIRST_CONTACT[level]
     if rule.within == "now":
         return submitted_at.astimezone(calendar.zone)

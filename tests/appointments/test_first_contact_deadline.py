@@ -121,3 +121,11 @@ def test_an_urgent_request_page_shows_the_same_day_deadline(demo):
     request.attempt_count = 0
     assert selectors.is_overdue(request=request, now=expected + timedelta(minutes=1), calendar=calendar)
     assert not selectors.is_overdue(request=request, now=expected - timedelta(minutes=1), calendar=calendar)
+
+
+def test_an_unknown_or_blank_urgency_counts_as_routine():
+    submitted = ny(2026, 11, 23, 10, 0)
+    for urgency in ("", "no-such-level"):
+        assert first_contact_deadline(urgency=urgency, submitted_at=submitted, calendar=CLINIC) == due(
+            Urgency.ROUTINE, submitted
+        )
