@@ -11,6 +11,7 @@ from email.mime.text import MIMEText
 from django.core.mail import EmailMessage
 
 from acuclinic.core.outbox import sender_address
+from acuclinic.core.selectors import phones_down_alert
 
 from . import ics, notifications
 from .models import Appointment, AppointmentNotification, AppointmentStatus, SchedulingSettings
@@ -75,6 +76,9 @@ class Mail:
 
 
 def _contact_lines(clinic) -> list[str]:
+    phones_down = phones_down_alert()
+    if phones_down:  # never "call us" while the phones are down: the alert's address instead
+        return [f"Our phones are not working at the moment. Please e-mail us at {phones_down.contact_email}"]
     lines = []
     if clinic.phone:
         lines.append(f"Our phone number: {clinic.phone_display}")
@@ -98,7 +102,10 @@ def _manage_lines(appointment: Appointment, clinic) -> list[str]:
         notifications.booking_manage_url(appointment),
         f"Online changes are possible until {hours} hours before the appointment.",
     ]
-    if clinic.phone:
+    phones_down = phones_down_alert()
+    if phones_down:
+        lines[-1] += f" After that, please e-mail us at {phones_down.contact_email}."
+    elif clinic.phone:
         lines[-1] += f" After that, please call us at {clinic.phone_display}."
     return lines
 
