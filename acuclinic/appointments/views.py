@@ -7,7 +7,7 @@ from wagtail.models import Site
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
 from acuclinic.core.models import ClinicSettings
-from acuclinic.core.selectors import active_service_alerts
+from acuclinic.core.selectors import phones_down_alert
 
 from .forms import AppointmentRequestForm, form_stamp, request_fields_from
 from .models import AppointmentRequest
@@ -112,7 +112,7 @@ def appointment_received(request, token: str):
         return render(request, "appointments/received_expired.html", status=404)
     appointment_request = get_object_or_404(AppointmentRequest, pk=pk)
     clinic = clinic_for(request)
-    phones_down = next((a for a in active_service_alerts() if a.phones_down and a.contact_email), None)
+    phones_down = phones_down_alert()
     return render(
         request,
         "appointments/received.html",
