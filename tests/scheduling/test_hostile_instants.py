@@ -164,7 +164,9 @@ def check_answer(kind, response, *, refused_expected: bool):
     if response.status_code >= 400:
         assert response.status_code in (400, 409), response.status_code
         page = response.content.decode()
-        assert 'role="alert"' in page or "field--error" in page, page[:3000]  # on the page or next to the field
+        assert 'role="alert"' in page or "field--error" in page, page[
+            :3000
+        ]  # on the page or next to the field
     elif refused_expected:
         # A move or a booking step may also send the patient back a step (302): never a page built on it.
         assert response.status_code == 302, response.status_code
