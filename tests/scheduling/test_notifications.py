@@ -146,7 +146,9 @@ def test_cancellation_sends_method_cancel_and_never_the_reason(clinic, patient):
     assert send(rows[Kind.PATIENT_CANCELLED]) == "sent"
     assert send(rows[Kind.CLINIC_CANCELLED]) == "sent"
     patient_mail, clinic_mail = mail.outbox[-2:]
-    assert patient_mail.subject.startswith("Cancelled: your appointment on Tue Dec 1 at 10:30 AM Eastern Time")
+    assert patient_mail.subject.startswith(
+        "Cancelled: your appointment on Tue Dec 1 at 10:30 AM Eastern Time"
+    )
     content_type, _, calendar = calendar_part(patient_mail)
     assert "CANCEL" in content_type
     assert calendar["METHOD"] == "CANCEL"
