@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from acuclinic.core import instants
+from acuclinic.core import instants, timefmt
 
 from .models import Appointment, AppointmentStatus, AppointmentType, Location, Practitioner
 
@@ -94,7 +94,7 @@ def schedule_resource(practitioner: Practitioner, location: Location) -> dict:
         "active": True,
         "serviceType": [service_type(t) for t in types],
         "actor": [_practitioner_ref(practitioner), _location_ref(location)],
-        "comment": f"Online booking with {practitioner.name} at {location.name} ({location.time_zone}).",
+        "comment": f"Online booking with {practitioner.name} at {location.name} ({timefmt.zone_name(location.zone)}).",
     }
 
 

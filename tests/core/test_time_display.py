@@ -124,3 +124,15 @@ def test_the_checks_catch_what_the_issue_saw():
         with pytest.raises(AssertionError):
             assert_one_time_format(shown, "example")
     assert_one_time_format("Monday, June 3, 2030, 10:00 AM – 10:30 AM (Eastern Time)", "ours")
+
+
+def test_django_default_formats_say_10_00_am():
+    from datetime import datetime
+
+    from django.template import Context, Template
+
+    moment = datetime(2030, 6, 3, 13, 30)
+    rendered = Template(
+        "{{ t|time }}|{{ t|date:'DATETIME_FORMAT' }}|{{ t|date:'SHORT_DATETIME_FORMAT' }}"
+    ).render(Context({"t": moment}))
+    assert rendered == "1:30 PM|June 3, 2030, 1:30 PM|06/03/2030 1:30 PM"
