@@ -59,7 +59,8 @@ def scheduling_settings(request) -> SchedulingSettings:
 
 
 class Choice:
-    """What the patient has chosen so far, read from the query string; anything unknown is dropped, not a 500."""
+    """What the patient has chosen so far, read from the query string; anything unknown is dropped, not a 500, and
+    a date or time that is not one (or out of range) answers 400 with a message (core/instants.py)."""
 
     def __init__(self, params):
         self.location = _get(
