@@ -20,13 +20,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Router
 from pydantic import ValidationError as PydanticValidationError
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
 from acuclinic.appointments import services as appointment_services
 from acuclinic.appointments.views import client_ip
+from acuclinic.core import instants
 from acuclinic.core.validators import normalise_phone
 from acuclinic.scheduling import availability, selectors
 from acuclinic.scheduling import fhir as mapping
@@ -129,16 +129,12 @@ def _parse_bound(value: str, zone) -> tuple[str, datetime, datetime] | None:
     """("ge", start of the value, end of the value) for a FHIR date search value; None when it is not one."""
     prefix = value[:2] if value[:2] in _PREFIXES else "eq"
     text = value[2:] if value[:2] in _PREFIXES else value
-    moment = parse_datetime(text) if "T" in text else None
-    if moment is not None:
-        if moment.tzinfo is None:
-            return None  # FHIR: a time needs its zone
-        return prefix, moment.astimezone(UTC), moment.astimezone(UTC)
     try:
-        day = parse_date(text)
-    except ValueError:
-        return None
-    if day is None:
+        if "T" in text:
+            moment = instants.parse_instant(text)
+            return prefix, moment, moment
+        day = instants.parse_day(text)
+    except instants.InvalidInstant:  # FHIR: a time needs its zone; out-of-range years and offsets are refused
         return None
     first = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
@@ -151,7 +147,10 @@ def _search_range(values: list[str], zone, now: datetime) -> tuple[datetime, dat
     for value in values:
         bound = _parse_bound(value.strip(), zone)
         if bound is None:
-            return "Use a date (2026-12-01) or a date-time with its zone, with a prefix ge, gt, le or lt."
+            return (
+                "Use a date (2026-12-01) or a date-time with its zone (2026-12-01T09:00:00-05:00), with a prefix"
+                " ge, gt, le or lt, between the years 1900 and 2199 (offsets up to ±14:00)."
+            )
         prefix, first, after = bound
         if prefix in ("ge", "eq"):
             low = max(low, first)
@@ -194,8 +193,27 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
     operation_id="fhir_slot_search",
     openapi_extra={
         "parameters": [
-            {"name": "schedule", "in": "query", "required": True, "schema": {"type": "string"}},
-            {"name": "start", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}},
+            {
+                "name": "schedule",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string", "pattern": r"^(Schedule/)?\d{1,18}-\d{1,18}$"},
+            },
+            {
+                "name": "start",
+                "in": "query",
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        # A date, or a date-time with its offset; the year and offset ranges are checked on use.
+                        "pattern": (
+                            r"^(ge|gt|le|lt|eq)?\d{4}-\d{2}-\d{2}"
+                            r"(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$"
+                        ),
+                    },
+                },
+            },
             {"name": "service-type", "in": "query", "schema": {"type": "string"}},
         ],
         **_responses(_200="A FHIR searchset Bundle of free Slots.", _422="An OperationOutcome."),
@@ -322,6 +340,13 @@ def _patient_details(resource) -> dict:
     return {"first_name": given, "last_name": family, "date_of_birth": birth, "email": email, "phone": phone}
 
 
+def _instant(value: datetime, expression: str) -> datetime:
+    try:
+        return instants.check_instant(value)
+    except instants.InvalidInstant as error:
+        raise BadBooking((expression, error.message)) from None
+
+
 def _what_to_book(resource) -> dict:
     """Practitioner, location, type and start from a Slot reference, or from start/end + participants."""
     if resource.status not in mapping.FHIR_TO_NEW_STATUS:
@@ -350,12 +375,13 @@ def _what_to_book(resource) -> dict:
             raise BadBooking(("Appointment.participant", "The practitioner is not the slot's."))
         if participants.get("Location", str(location_id)) != str(location_id):
             raise BadBooking(("Appointment.participant", "The location is not the slot's."))
-        if resource.start is not None and resource.start.astimezone(UTC) != start:
+        if resource.start is not None and _instant(resource.start, "Appointment.start") != start:
             raise BadBooking(("Appointment.start", "The start is not the slot's."))
     else:
         if resource.start is None or resource.end is None:
             raise BadBooking(("Appointment.slot", "Give a slot reference, or a start and an end."))
-        start, end = resource.start.astimezone(UTC), resource.end.astimezone(UTC)
+        start = _instant(resource.start, "Appointment.start")
+        end = _instant(resource.end, "Appointment.end")
         if not participants.get("Practitioner", "").isdigit():
             raise BadBooking(("Appointment.participant", "Name the practitioner (Practitioner/<id>)."))
         practitioner_id = int(participants["Practitioner"])

@@ -15,6 +15,8 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.models import Page
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
+from acuclinic.core import timefmt
+
 from .models import ArticlePage, HelpfulVote
 from .selectors import articles_due_for_review
 from .templatetags.content_tags import review_date
@@ -256,7 +258,7 @@ class ArticleFeedbackNotesView(LibraryReportView):
         for vote in votes:
             vote.answer = "Yes" if vote.helpful else "No"
             local = timezone.localtime(vote.created_at)
-            vote.created_display = f"{review_date(local.date())}, {local:%H:%M}"
+            vote.created_display = f"{review_date(local.date())}, {timefmt.clock(local)}"
         return votes
 
     def get_context_data(self, *args, **kwargs):

@@ -10,7 +10,8 @@ typed is kept.
 
 import logging
 from collections import OrderedDict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, r
 from acuclinic.appointments.services import over_rate_limit
 from acuclinic.appointments.views import BOOKING_HANDOFF_KEY, client_ip, clinic_for
 from acuclinic.clinical import services as clinical_services
+from acuclinic.core import instants
 from acuclinic.core.timefmt import clock, long_date
 
 from . import availability, services
@@ -60,7 +62,8 @@ def scheduling_settings(request) -> SchedulingSettings:
 
 
 class Choice:
-    """What the patient has chosen so far, read from the query string; anything unknown is dropped, not a 500."""
+    """What the patient has chosen so far, read from the query string; anything unknown is dropped, not a 500, and
+    a date or time that is not one (or out of range) answers 400 with a message (core/instants.py)."""
 
     def __init__(self, params):
         self.location = _get(
@@ -148,21 +151,45 @@ def _get(queryset, value):
         return None
 
 
-def _parse_day(value) -> date | None:
+def _parse_day(value, name: str = "day") -> date | None:
+    """None when not sent; a date in range, or BadParameter (a 400 with a message), when sent."""
     try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+        return instants.optional_day(value)
+    except instants.InvalidInstant as error:
+        raise BadParameter(name, error.message) from None
 
 
-def _parse_instant(value) -> datetime | None:
+def _parse_instant(value, name: str = "start") -> datetime | None:
     try:
-        instant = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    if instant is not None and instant.tzinfo is None:
-        return None
-    return instant.astimezone(UTC) if instant else None
+        return instants.optional_instant(value)
+    except instants.InvalidInstant as error:
+        raise BadParameter(name, error.message) from None
+
+
+class BadParameter(Exception):
+    """A date or time in the query string or form that is not valid: answered 400 with a message."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name, self.message = name, message
+
+
+def answers_bad_parameters(view):
+    """A crafted date or instant answers 400 with a message and a way back, never a 500 (nor silence)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadParameter as error:
+            token = kwargs.get("token")
+            back = reverse("booking_move", args=[token]) if token else reverse("booking_start")
+            context = {"clinic": clinic_for(request), "field": error.name, "message": error.message}
+            return render(
+                request, "scheduling/book/bad_instant.html", {**context, "back_url": back}, status=400
+            )
+
+    return wrapper
 
 
 # --- the steps -------------------------------------------------------------------------------------------------
@@ -170,6 +197,7 @@ def _parse_instant(value) -> datetime | None:
 
 @never_cache
 @require_http_methods(["GET"])
+@answers_bad_parameters
 def book(request):
     clinic = clinic_for(request)
     choice = Choice(request.GET)
@@ -204,7 +232,7 @@ def book(request):
     zone = choice.location.zone
     today = timezone.localtime(timezone.now(), zone).date()
     if choice.day is None:
-        start = _parse_day(request.GET.get("from")) or today
+        start = _parse_day(request.GET.get("from"), "from") or today
         start = max(start, today)
         slots = availability.free_slots(
             appointment_type=choice.appointment_type,
@@ -245,6 +273,7 @@ def _distinct_starts(slots, zone):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@answers_bad_parameters
 def details(request):
     clinic = clinic_for(request)
     choice = Choice(request.GET if request.method == "GET" else request.POST)
@@ -491,6 +520,7 @@ def manage_calendar(request, token):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@answers_bad_parameters
 def move(request, token):
     """Choose a new day and time for the same visit with the same practitioner, until the cut-off."""
     appointment = _appointment_for(token)

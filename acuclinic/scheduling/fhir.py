@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
+from acuclinic.core import instants, timefmt
+
 from .models import Appointment, AppointmentStatus, AppointmentType, Location, Practitioner
 
 _SCHEDULE_ID = re.compile(r"^(\d{1,18})-(\d{1,18})$")
@@ -92,7 +94,7 @@ def schedule_resource(practitioner: Practitioner, location: Location) -> dict:
         "active": True,
         "serviceType": [service_type(t) for t in types],
         "actor": [_practitioner_ref(practitioner), _location_ref(location)],
-        "comment": f"Online booking with {practitioner.name} at {location.name} ({location.time_zone}).",
+        "comment": f"Online booking with {practitioner.name} at {location.name} ({timefmt.zone_name(location.zone)}).",
     }
 
 
@@ -116,8 +118,8 @@ def parse_slot_id(value: str) -> SlotKey | None:
     if not match:
         return None
     try:
-        start = datetime.strptime(match[4], _SLOT_TIME).replace(tzinfo=UTC)
-    except ValueError:
+        start = instants.check_instant(datetime.strptime(match[4], _SLOT_TIME).replace(tzinfo=UTC))
+    except ValueError:  # InvalidInstant too: a crafted id with a year out of range
         return None
     return SlotKey(int(match[1]), int(match[2]), int(match[3]), start)
 

@@ -10,6 +10,7 @@ from email.mime.text import MIMEText
 
 from django.core.mail import EmailMessage
 
+from acuclinic.core import timefmt
 from acuclinic.core.outbox import sender_address
 from acuclinic.core.selectors import phones_down_alert
 
@@ -44,12 +45,13 @@ def scheduling_settings() -> SchedulingSettings:
 
 
 def when(appointment: Appointment, *, short: bool = False) -> str:
-    """E.g. "Tuesday, December 1, 2026 at 10:30 AM EST" — the wall-clock time at the location, with its zone."""
-    local = appointment.start.astimezone(appointment.location.zone)
-    hour = local.hour % 12 or 12
+    """E.g. "Tuesday, December 1, 2026 at 10:30 AM Eastern Time" — the wall-clock time at the location, with its
+    zone in everyday words (core/timefmt.py: the same "10:30 AM" as every page)."""
+    zone = appointment.location.zone
+    local = appointment.start.astimezone(zone)
     if short:
-        return f"{local:%a %b} {local.day} at {hour}:{local:%M %p} {local.tzname()}"
-    return f"{local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p} {local.tzname()}"
+        return f"{local:%a %b} {local.day} at {timefmt.clock(local)} {timefmt.zone_name(zone)}"
+    return f"{timefmt.long_date(local)} at {timefmt.clock(local)} {timefmt.zone_name(zone)}"
 
 
 def where(appointment: Appointment) -> str:
@@ -238,20 +240,20 @@ def waitlist_offer_mail(notification: AppointmentNotification) -> Mail:
     local = entry.offered_start.astimezone(location.zone)
     expires = entry.offer_expires_at.astimezone(location.zone)
     clinic = clinic_settings()
-    hour, expires_hour = local.hour % 12 or 12, expires.hour % 12 or 12
     lines = [
         "Hello,",
         "",
         "An earlier appointment time has become free, and you are next on our waitlist:",
         "",
-        f"When: {local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p} {local.tzname()}",
+        f"When: {timefmt.long_date(local)} at {timefmt.clock(local)} {timefmt.zone_name(location.zone)}",
         f"Where: {location.name}" + (f", {' '.join(location.address.split())}" if location.address else ""),
         f"With: {entry.offered_practitioner}",
         "",
         "To take it, open this link (it is just for you; please do not share it):",
         offer_url(entry),
         "",
-        f"The offer is kept for you until {expires:%A} at {expires_hour}:{expires:%M %p} {expires.tzname()}. "
+        f"The offer is kept for you until {expires:%A} at {timefmt.clock(expires)} "
+        f"{timefmt.zone_name(location.zone)}. "
         "If you do nothing, your current booking stays as it is.",
         "",
         *_contact_lines(clinic),

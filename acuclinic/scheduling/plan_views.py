@@ -110,7 +110,8 @@ class PlanForm(forms.Form):
                 initial={1: 6, 2: 3}.get(n),
             )
         for name, field in self.fields.items():
-            described = [f"id_{name}_helptext"] if field.help_text else []
+            # The ids of Wagtail's formatted field: "-helptext"; its errors "_error" (our formatted_field.html).
+            described = [f"id_{name}-helptext"] if field.help_text else []
             if self.is_bound and name in self.errors:
                 described.append(f"id_{name}_error")
             if described:

@@ -164,6 +164,8 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Acuclinic")
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-us"
+# "10:00 AM" for {{ value|time }} and datetimes shown as they are (acuclinic/formats/en/formats.py; core/timefmt.py).
+FORMAT_MODULE_PATH = ["acuclinic.formats"]
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

@@ -71,6 +71,7 @@ mdy = st.tuples(st.integers(-1, 13), st.integers(-1, 32), st.integers(0, 10_001)
 odd_dates = st.sampled_from([
     "02/30/1980", "02/29/2023", "02/29/2024", "1961-04-27", "04/27/61", " 04 / 27 / 1961 ", "4/7/1961",
     "00/00/0000", "12/31/9999", "01/01/0001", "04/27/1961/1", "٠٤/٢٧/١٩٦١", "04/27/1961\x00", "",
+    "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-14:00", "12/31/9999 25:00", "01/01/0001+99:00",
 ])  # fmt: skip
 
 
@@ -321,3 +322,85 @@ def test_api_never_fails_and_answers_as_documented(case, wsgi_app):
             assert response.status_code in (201, 422, 429), response.text
     else:  # the coverage phase also tries the other methods
         assert response.status_code == 405
+
+
+# --- hostile instants: explicit cases the random examples above might miss ---------------------------------
+
+# The overflow of issue 10 (``0001-01-01T00:00:00+05:00`` made astimezone overflow: a 500) and its relatives:
+# years 1 and 9999 with the widest offsets (±14:00) and beyond (+99:00), hour 25.
+HOSTILE_INSTANTS = [
+    f"{day}T{clock}{offset}"
+    for day in ("0001-01-01", "9999-12-31")
+    for clock in ("00:00:00", "23:59:59")
+    for offset in ("+14:00", "-14:00", "+99:00", "+05:00")
+] + ["2030-06-03T25:00:00-04:00", "2030-06-03T09:00:00+99:00", "0001-01-01", "9999-12-31"]
+HOSTILE_MDY = ["01/01/0001", "12/31/9999", "13/01/2030", "01/01/0001 00:00+05:00"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_MDY)
+def test_form_refuses_extreme_dates_next_to_the_field(demo, client, valid_post, value):
+    for field in ("date_of_birth", "preferred_date_1"):
+        before = counts()
+        response = send(client, valid_post(**{field: value}), True)
+        form = check_outcome(response, before, {})
+        assert field in form.errors
+        assert_errors_next_to_fields(response, form)
+
+
+def _first_schedule():
+    from acuclinic.scheduling import fhir as mapping
+    from acuclinic.scheduling.selectors import bookable_pairs
+
+    practitioner, location = next(iter(bookable_pairs()))
+    return mapping.schedule_id(practitioner, location)
+
+
+def _check(case, response, *expected):
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+    assert response.status_code in expected, response.text
+
+
+@pytest.mark.parametrize("value", HOSTILE_INSTANTS)
+def test_api_explicit_hostile_instants_in_slot_search(wsgi_app, value):
+    operation = schema["/api/fhir/Slot"]["GET"]
+    for start in (f"ge{value}", value, f"lt{value}"):
+        case = operation.Case(query={"schedule": _first_schedule(), "start": [start]})
+        response = case.call(app=wsgi_app)
+        _check(case, response, 422)
+        assert response.json()["issue"][0]["expression"] == ["start"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_INSTANTS)
+def test_api_explicit_hostile_instants_in_a_booking(wsgi_app, value):
+    from acuclinic.api.fhir import APPOINTMENT_EXAMPLE
+
+    operation = schema["/api/fhir/Appointment"]["POST"]
+    practitioner = _first_schedule().split("-")[0]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    bodies = [
+        {**APPOINTMENT_EXAMPLE, "slot": [], "start": value, "end": value,
+         "participant": [{"actor": {"reference": f"Practitioner/{practitioner}"}, "status": "accepted"}]},
+        {**APPOINTMENT_EXAMPLE, "start": None, "end": None,
+         "slot": [{"reference": f"Slot/{_first_schedule()}.1.{digits[:8]}T{digits[8:12] or '0000'}"}]},
+    ]  # fmt: skip
+    for body in bodies:
+        cache.clear()
+        body = {k: v for k, v in body.items() if v not in (None, [])}
+        case = operation.Case(body=body, media_type="application/fhir+json")
+        response = case.call(app=wsgi_app)
+        _check(case, response, 422)
+
+
+@pytest.mark.parametrize("value", HOSTILE_MDY + HOSTILE_INSTANTS[:4])
+def test_api_explicit_hostile_dates_in_a_request(wsgi_app, value):
+    from acuclinic.api.schemas import EXAMPLE_REQUEST
+
+    operation = schema["/api/v1/appointment-requests"]["POST"]
+    for body in (
+        {**EXAMPLE_REQUEST, "date_of_birth": value},
+        {**EXAMPLE_REQUEST, "preferred_dates": [{"date": value, "time_of_day": "morning"}]},
+    ):
+        cache.clear()
+        case = operation.Case(body=body, media_type="application/json")
+        response = case.call(app=wsgi_app)
+        _check(case, response, 422)

@@ -75,9 +75,9 @@ def test_patient_confirmation_has_local_time_place_practitioner_preparation_ics_
 
     [message] = mail.outbox
     assert message.to == ["quinta@example.org"]
-    assert "Tue Dec 1 at 10:30 AM EST" in message.subject
+    assert "Tue Dec 1 at 10:30 AM Eastern Time" in message.subject
     body = message.body
-    assert "When: Tuesday, December 1, 2026 at 10:30 AM EST (60 minutes)" in body
+    assert "When: Tuesday, December 1, 2026 at 10:30 AM Eastern Time (60 minutes)" in body
     assert "Where: Test clinic, 1 Test Street, New York, NY 10001" in body
     assert "With: Pat Needles, L.Ac." in body
     assert "How to prepare" in body and "arrive 10 minutes early" in body
@@ -115,7 +115,7 @@ def test_clinic_mail_carries_references_only_to_the_staff_address_or_else_the_cl
     [message] = mail.outbox
     assert message.to == ["desk@acuclinic.example"]
     assert message.subject.startswith(f"[Online booking] Appointment #{appointment.pk}")
-    assert "Tuesday, December 1, 2026 at 10:30 AM EST" in message.body
+    assert "Tuesday, December 1, 2026 at 10:30 AM Eastern Time" in message.body
     assert "Pat Needles" in message.body and "/admin/" in message.body
     text = message.message().as_string()
     for private in ("Quinta", "Zebedee", "quinta@example.org", "5550177", "First visit (test)"):
@@ -146,7 +146,9 @@ def test_cancellation_sends_method_cancel_and_never_the_reason(clinic, patient):
     assert send(rows[Kind.PATIENT_CANCELLED]) == "sent"
     assert send(rows[Kind.CLINIC_CANCELLED]) == "sent"
     patient_mail, clinic_mail = mail.outbox[-2:]
-    assert patient_mail.subject.startswith("Cancelled: your appointment on Tue Dec 1 at 10:30 AM EST")
+    assert patient_mail.subject.startswith(
+        "Cancelled: your appointment on Tue Dec 1 at 10:30 AM Eastern Time"
+    )
     content_type, _, calendar = calendar_part(patient_mail)
     assert "CANCEL" in content_type
     assert calendar["METHOD"] == "CANCEL"
