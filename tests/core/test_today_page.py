@@ -53,7 +53,9 @@ def client_for(user) -> Client:
 
 
 def patient(n: int, last="Today") -> Patient:
-    return Patient.objects.create(first_name=f"Pat{n}", last_name=last, date_of_birth=date(1980, 1, 1) + timedelta(days=n))
+    return Patient.objects.create(
+        first_name=f"Pat{n}", last_name=last, date_of_birth=date(1980, 1, 1) + timedelta(days=n)
+    )
 
 
 @pytest.fixture
