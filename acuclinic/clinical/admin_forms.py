@@ -5,7 +5,7 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 
-from acuclinic.core.validators import normalise_phone
+from acuclinic.core.validators import format_phone_for_display, normalise_phone
 
 from .models import ErasureReason, Patient
 from .selectors import same_text
@@ -81,6 +81,11 @@ class PatientForm(forms.ModelForm):
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "email": forms.EmailInput(attrs={"autocomplete": "off"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.phone:  # as people write it: (212) 555-0142
+            self.initial["phone"] = format_phone_for_display(self.instance.phone)
 
     def clean_first_name(self):
         return self._required_text("first_name")
