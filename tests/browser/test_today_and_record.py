@@ -133,12 +133,11 @@ def validate_html(documents: dict[str, bytes], tmp_path) -> list[str]:
         timeout=180,
     )
     problems = []
-    dialogs = {
-        file.resolve().as_uri(): _shortcuts_table_lines(documents[name]) for name, file in files.items()
-    }
+    # By file name: the validator writes file:/tmp/… where as_uri() gives file:///tmp/….
+    dialogs = {file.name: _shortcuts_table_lines(documents[name]) for name, file in files.items()}
     for message in json.loads(result.stdout)["messages"]:
         if message["type"] in ("error", "non-document-error") or message.get("subType") == "warning":
-            first, last = dialogs.get(message.get("url", ""), (0, -1))
+            first, last = dialogs.get(message.get("url", "").rsplit("/", 1)[-1], (0, -1))
             if (
                 message["message"].startswith(SHORTCUTS_MESSAGE)
                 and first <= message.get("lastLine", 0) <= last
