@@ -79,6 +79,9 @@ ROUTES: dict[str, str | frozenset[str]] = {
     # Patients: the front desk and clinicians read; the front desk exports; administrators erase on request.
     "clinical_patient_list": frozenset({FRONT_DESK, CLINICIANS}),
     "clinical_patient_detail": frozenset({FRONT_DESK, CLINICIANS}),
+    "clinical_patient_add": frozenset({FRONT_DESK}),  # a phone call or a walk-in
+    "clinical_patient_edit": frozenset({FRONT_DESK}),  # clinicians read the details only
+    "clinical_patient_merge": frozenset({FRONT_DESK}),  # duplicates: the desk sees both records in full
     "clinical_patient_export_json": frozenset({FRONT_DESK}),
     "clinical_patient_export_fhir": frozenset({FRONT_DESK}),
     "clinical_patient_erase": frozenset({ADMINISTRATORS}),

@@ -31,9 +31,10 @@ from acuclinic.accounts.models import AuditEvent
 from acuclinic.appointments.selectors import can_work_requests
 from acuclinic.appointments.triage import age_on
 from acuclinic.core.validators import format_phone_for_display
+from acuclinic.scheduling.selectors import can_manage_schedule
 
 from . import selectors, services
-from .admin_forms import EraseForm, PatientSearchForm
+from .admin_forms import EraseForm, MergeForm, NewPatientForm, PatientForm, PatientSearchForm
 from .models import Patient
 
 PAGE_SIZE = 50
@@ -105,7 +106,14 @@ class PatientListView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templa
             request=self.request,
         )
         querystring = urlencode({"q": query}) if query else ""
-        context.update(search_form=form, query=query, page_obj=page, rows=rows, querystring=querystring)
+        context.update(
+            search_form=form,
+            query=query,
+            page_obj=page,
+            rows=rows,
+            querystring=querystring,
+            can_add=selectors.can_add_patient(self.request.user),
+        )
         return context
 
 
@@ -136,15 +144,223 @@ class PatientDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Temp
         context = super().get_context_data(**kwargs)
         patient = self.object
         user = self.request.user
+        upcoming, past = selectors.patient_appointments(patient=patient, user=user)
+        requests = selectors.patient_appointment_requests(patient=patient)
+        for req in requests:
+            req.insurance_differs = bool(
+                req.insurance_carrier.strip()
+                and patient.insurance_carrier
+                and (
+                    not selectors.same_text(req.insurance_carrier, patient.insurance_carrier)
+                    or not selectors.same_text(req.insurance_member_id, patient.insurance_member_id)
+                )
+            )
+        can_merge = selectors.can_merge_patients(user)
         context.update(
             patient=patient,
             age=age_on(patient.date_of_birth, timezone.localdate()),
             phone_display=format_phone_for_display(patient.phone) if patient.phone else "",
-            appointment_requests=selectors.patient_appointment_requests(patient=patient),
+            appointment_requests=requests,
+            upcoming=upcoming,
+            past=past,
+            duplicates=selectors.duplicates_of(patient=patient) if can_merge else [],
             can_work_requests=can_work_requests(user),
+            can_book=can_manage_schedule(user),
+            can_edit=selectors.can_edit_patient(user),
+            can_merge=can_merge,
             can_export=selectors.can_export_patient(user),
             can_erase=selectors.can_erase_patient(user),
         )
+        return context
+
+
+def _field_names(fields) -> str:
+    return ", ".join(fields)
+
+
+class PatientEditView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
+    """The front desk edits the details; every save is audited with the names of the fields changed."""
+
+    template_name = "clinical/admin/patient_edit.html"
+    header_icon = "edit"
+    http_method_names = ["get", "post"]
+
+    def has_permission(self, user):
+        return selectors.can_view_patients(user) and selectors.can_edit_patient(user)
+
+    def get_page_title(self):
+        return f"Edit patient record #{self.object.pk}"
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("clinical_patient_list"), "label": LIST_TITLE},
+            {"url": reverse("clinical_patient_detail", args=[self.object.pk]), "label": str(self.object)},
+            {"url": "", "label": "Edit"},
+        ]
+
+    def get(self, request, *args, **kwargs):
+        self.object = _patient_or_404(kwargs["pk"], request.user)
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.READ,
+            obj=self.object,
+            detail="edit form",
+            request=request,
+        )
+        return self.render_to_response(self.get_context_data(form=PatientForm(instance=self.object)))
+
+    def post(self, request, *args, **kwargs):
+        self.object = _patient_or_404(kwargs["pk"], request.user)
+        form = PatientForm(request.POST, instance=self.object)
+        if form.is_valid():
+            try:
+                changed = services.update_patient(
+                    actor=request.user, patient=self.object, data=form.cleaned_data, request=request
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if changed:
+                    messages.success(request, f"Saved: {_field_names(form[n].label for n in changed)}.")
+                else:
+                    messages.info(request, "Nothing was changed.")
+                return redirect("clinical_patient_detail", self.object.pk)
+        messages.error(request, "Nothing was saved: please correct the form below.")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(patient=self.object)
+        return context
+
+
+class PatientAddView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Add a patient for a phone call or a walk-in. The likely duplicates (same name and birth date; same phone or
+    e-mail first) are shown before anything is saved: the desk opens one, or confirms a new record."""
+
+    template_name = "clinical/admin/patient_add.html"
+    page_title = "Add a patient"
+    header_icon = "user"
+    http_method_names = ["get", "post"]
+
+    def has_permission(self, user):
+        return selectors.can_add_patient(user)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("clinical_patient_list"), "label": LIST_TITLE},
+            {"url": "", "label": "Add a patient"},
+        ]
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=NewPatientForm(), duplicates=[]))
+
+    def post(self, request, *args, **kwargs):
+        form = NewPatientForm(request.POST)
+        duplicates = []
+        if form.is_valid():
+            data = form.cleaned_data
+            duplicates = selectors.likely_duplicates(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                phone=data["phone"],
+                email=data["email"],
+            )
+            if duplicates:
+                # The desk saw these records (references only in the log).
+                audit.record(
+                    actor=request.user,
+                    action=AuditEvent.Action.LIST,
+                    object_type=Patient._meta.label_lower,
+                    detail=f"likely duplicates shown before adding a patient; ids {_ids(duplicates)}",
+                    request=request,
+                )
+            if duplicates and not data.get("confirm_new"):
+                messages.warning(
+                    request,
+                    f"{len(duplicates)} existing record{'s' if len(duplicates) != 1 else ''} may be this person. "
+                    "Open one, or confirm below that this is somebody new.",
+                )
+                return self.render_to_response(
+                    self.get_context_data(form=form, duplicates=duplicates), status=200
+                )
+            try:
+                patient = services.create_patient(actor=request.user, data=data, request=request)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Patient record #{patient.pk} created.")
+                return redirect("clinical_patient_detail", patient.pk)
+        messages.error(request, "Nothing was saved: please correct the form below.")
+        return self.render_to_response(self.get_context_data(form=form, duplicates=duplicates), status=400)
+
+
+class PatientMergeView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Merge a duplicate record into this one (the front desk): everything moves here, the duplicate goes."""
+
+    template_name = "clinical/admin/patient_merge.html"
+    header_icon = "group"
+    http_method_names = ["get", "post"]
+
+    def has_permission(self, user):
+        return selectors.can_merge_patients(user)
+
+    def get_page_title(self):
+        return f"Merge a duplicate into record #{self.object.pk}"
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("clinical_patient_list"), "label": LIST_TITLE},
+            {"url": reverse("clinical_patient_detail", args=[self.object.pk]), "label": str(self.object)},
+            {"url": "", "label": "Merge"},
+        ]
+
+    def get(self, request, *args, **kwargs):
+        self.object = _patient_or_404(kwargs["pk"], request.user)
+        initial = {}
+        if request.GET.get("duplicate", "").isdigit():
+            initial["duplicate"] = int(request.GET["duplicate"])
+        audit.record(
+            actor=request.user,
+            action=AuditEvent.Action.READ,
+            obj=self.object,
+            detail="merge form",
+            request=request,
+        )
+        return self.render_to_response(
+            self.get_context_data(form=MergeForm(keep=self.object, initial=initial))
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = _patient_or_404(kwargs["pk"], request.user)
+        form = MergeForm(request.POST, keep=self.object)
+        if form.is_valid():
+            try:
+                merge = services.merge_patients(
+                    actor=request.user, keep=self.object, duplicate=form.duplicate_patient, request=request
+                )
+            except Patient.DoesNotExist:
+                raise Http404("No such patient") from None
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Record #{merge.removed_id} merged into #{merge.kept_id}: {len(merge.appointment_ids)} "
+                    f"appointment(s), {len(merge.request_ids)} request(s), {len(merge.waitlist_ids)} waitlist "
+                    f"entr{'y' if len(merge.waitlist_ids) == 1 else 'ies'} and {len(merge.plan_ids)} plan(s) moved.",
+                )
+                return redirect("clinical_patient_detail", merge.kept_id)
+        messages.error(request, "Nothing was merged: please correct the form below.")
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(patient=self.object, duplicates=selectors.duplicates_of(patient=self.object))
         return context
 
 

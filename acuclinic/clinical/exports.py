@@ -41,18 +41,22 @@ against; every resource used here has the same shape in R4 (4.0.1). A Bundle of 
   revoked / entered-in-error from the request's status, intent "proposal", reason, preferred dates as
   occurrenceTiming with the time of day in a note, the preferred practitioner as desired performer, the message);
 - per contact attempt, a Communication (completed, or not-done when nobody was reached) based on that request;
-- per distinct insurance carrier named, a Coverage (payor by name, member id as subscriberId).
+- the record's insurance as a Coverage (payor by name, member id as subscriberId), one for Medicare when the
+  patient has it, and one per other distinct carrier named in a request;
+- per appointment, an Appointment (status mapped as acuclinic/scheduling/fhir.py maps it; the Patient entry, the
+  Practitioner and the Location as participants).
 Entries are linked by deterministic urn:uuid full URLs, so two exports of the same data are comparable.
 """
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils import timezone
 
 from acuclinic.appointments.models import AppointmentRequest, ContactAttempt
 from acuclinic.appointments.selectors import urgency_label
+from acuclinic.core import timefmt
 
 from .models import Patient
 
@@ -128,8 +132,37 @@ def _request_json(request: AppointmentRequest, *, patient: Patient) -> dict:
     }
 
 
+def _appointment_json(appointment) -> dict:
+    local = appointment.start.astimezone(appointment.location.zone)
+    return {
+        "id": appointment.pk,
+        "start": _iso(appointment.start),
+        "end": _iso(appointment.end),
+        "local_time": f"{timefmt.short_date(local)}, {timefmt.clock(local)} {timefmt.zone_name(local.tzinfo)}",
+        "status": _coded(appointment, "status"),
+        "visit_type": appointment.appointment_type.name,
+        "practitioner": {"id": appointment.practitioner_id, "name": appointment.practitioner.name},
+        "location": {"id": appointment.location_id, "name": appointment.location.name},
+        "room": appointment.room.name,
+        "booked_online": appointment.booked_online,
+        "created_at": _iso(appointment.created_at),
+        "arrived_at": _iso(appointment.arrived_at),
+        "completed_at": _iso(appointment.completed_at),
+        "cancelled_at": _iso(appointment.cancelled_at),
+        "cancellation_reason": appointment.cancellation_reason,
+        "from_request": appointment.request.reference
+        if appointment.request_id and appointment.request
+        else None,
+        "treatment_plan": appointment.plan_id,
+    }
+
+
 def patient_json(
-    *, patient: Patient, requests: list[AppointmentRequest], now: datetime | None = None
+    *,
+    patient: Patient,
+    requests: list[AppointmentRequest],
+    appointments: list | None = None,
+    now: datetime | None = None,
 ) -> dict:
     return {
         "format": JSON_FORMAT,
@@ -142,8 +175,16 @@ def patient_json(
             "date_of_birth": patient.date_of_birth.isoformat(),
             "phone": patient.phone,
             "email": patient.email,
+            "address": patient.address,
+            "insurance": {
+                "carrier": patient.insurance_carrier,
+                "member_id": patient.insurance_member_id,
+                "has_medicare": patient.has_medicare,
+            },
             "created_at": _iso(patient.created_at),
+            "updated_at": _iso(patient.updated_at),
         },
+        "appointments": [_appointment_json(a) for a in appointments or []],
         "appointment_requests": [_request_json(r, patient=patient) for r in requests],
     }
 
@@ -271,8 +312,56 @@ def _communication_resource(attempt: ContactAttempt, *, patient_ref: dict, reque
     return resource
 
 
+def _appointment_resource(appointment, *, patient_ref: dict) -> dict:
+    """A FHIR Appointment: status as scheduling.fhir maps it; the Patient (this bundle's entry), the Practitioner
+    and the Location as participants."""
+    from acuclinic.scheduling.fhir import STATUS_TO_FHIR, service_type
+
+    resource = {
+        "resourceType": "Appointment",
+        "id": f"appointment-{appointment.pk}",
+        "identifier": [{"system": identifier_system("appointment"), "value": str(appointment.pk)}],
+        "status": STATUS_TO_FHIR[appointment.status],
+        "serviceType": [service_type(appointment.appointment_type)],
+        "start": _instant(appointment.start),
+        "end": _instant(appointment.end),
+        "minutesDuration": max(1, int((appointment.end - appointment.start).total_seconds() // 60)),
+        "created": appointment.created_at.date().isoformat(),
+        "participant": [
+            {"actor": patient_ref, "required": "required", "status": "accepted"},
+            {
+                "actor": {
+                    "reference": f"Practitioner/{appointment.practitioner_id}",
+                    "display": appointment.practitioner.name,
+                },
+                "required": "required",
+                "status": "accepted",
+            },
+            {
+                "actor": {
+                    "reference": f"Location/{appointment.location_id}",
+                    "display": appointment.location.name,
+                },
+                "required": "required",
+                "status": "accepted",
+            },
+        ],
+    }
+    if appointment.status == "cancelled" and appointment.cancellation_reason:
+        resource["cancelationReason"] = {"text": appointment.cancellation_reason}
+    return resource
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def patient_fhir_bundle(
-    *, patient: Patient, requests: list[AppointmentRequest], now: datetime | None = None
+    *,
+    patient: Patient,
+    requests: list[AppointmentRequest],
+    appointments: list | None = None,
+    now: datetime | None = None,
 ) -> dict:
     """The Bundle as plain JSON-ready data (validate with `validate_fhir_bundle`)."""
     now = now or timezone.now()
@@ -280,6 +369,40 @@ def patient_fhir_bundle(
     patient_ref = {"reference": patient_url}
     entries = [{"fullUrl": patient_url, "resource": _patient_resource(patient)}]
     coverages: dict[tuple[str, str], dict] = {}
+    # The record's own insurance first (what the desk keeps), then any other carrier named in a request.
+    if patient.insurance_carrier.strip():
+        key = (patient.insurance_carrier.strip().casefold(), patient.insurance_member_id.strip())
+        url = full_url("coverage", f"{patient.pk}/{key[0]}/{key[1]}")
+        coverages[key] = {"reference": url}
+        entries.append(
+            {
+                "fullUrl": url,
+                "resource": _coverage_resource(
+                    patient.insurance_carrier.strip(), key[1], patient_ref=patient_ref
+                ),
+            }
+        )
+    if patient.has_medicare:
+        url = full_url("coverage", f"{patient.pk}/medicare")
+        entries.append(
+            {
+                "fullUrl": url,
+                "resource": {
+                    "resourceType": "Coverage",
+                    "status": "active",
+                    "type": {"text": "Medicare"},
+                    "beneficiary": patient_ref,
+                    "payor": [{"display": "Medicare"}],
+                },
+            }
+        )
+    for appointment in appointments or []:
+        entries.append(
+            {
+                "fullUrl": full_url("appointment", appointment.pk),
+                "resource": _appointment_resource(appointment, patient_ref=patient_ref),
+            }
+        )
     for request in requests:
         coverage_ref = None
         carrier = request.insurance_carrier.strip()

@@ -145,3 +145,96 @@ def patient_appointment_requests(*, patient: Patient) -> list[AppointmentRequest
             email=patient.email,
         )
     ]
+
+
+# --- the record page ----------------------------------------------------------------------------------------------
+
+CHANGE_PERMISSION = "clinical.change_patient"
+ADD_PERMISSION = "clinical.add_patient"
+MERGE_PERMISSION = "clinical.change_patient"  # the front desk (README, roles): they see both records in full
+
+
+def can_edit_patient(user) -> bool:
+    """Front desk and superusers; clinicians read the details only."""
+    return _has(user, CHANGE_PERMISSION)
+
+
+def can_add_patient(user) -> bool:
+    return _has(user, ADD_PERMISSION) and _has(user, CHANGE_PERMISSION)
+
+
+def can_merge_patients(user) -> bool:
+    return _has(user, MERGE_PERMISSION) and sees_all_patients(user)
+
+
+def patient_appointments(*, patient: Patient, user, now=None) -> tuple[list, list]:
+    """(upcoming, past) appointments of the patient that the user may see: upcoming soonest first, past latest
+    first. A clinician sees only the visits with their own practitioner. One query."""
+    from django.utils import timezone
+
+    from acuclinic.scheduling.selectors import appointments_visible_to
+
+    now = now or timezone.now()
+    rows = list(
+        appointments_visible_to(user)
+        .filter(patient=patient)
+        .select_related("practitioner", "appointment_type", "location", "room")
+        .order_by("start", "pk")
+    )
+    upcoming = [a for a in rows if a.end > now]
+    past = [a for a in reversed(rows) if a.end <= now]
+    return upcoming, past
+
+
+def patient_appointments_for_export(*, patient: Patient) -> list:
+    from acuclinic.scheduling.models import Appointment
+
+    return list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner", "appointment_type", "location", "room", "request")
+        .order_by("start", "pk")
+    )
+
+
+def _digits(value: str) -> str:
+    try:
+        return normalise_phone(value)
+    except ValidationError:
+        return "".join(ch for ch in (value or "") if ch.isdigit())
+
+
+def likely_duplicates(
+    *, first_name: str, last_name: str, date_of_birth, phone: str = "", email: str = "", exclude_pk=None
+) -> list[Patient]:
+    """Records that are probably the same person: same name (case/space-insensitive) and birth date, and the same
+    phone (any format) or e-mail (any case) when either is given — or the same name and birth date when neither
+    contact matches nor is given. Oldest first."""
+    candidates = Patient.objects.filter(date_of_birth=date_of_birth).order_by("pk")
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    strong, weak = [], []
+    phone_key = _digits(phone) if phone else ""
+    for patient in candidates:
+        if not (same_text(patient.first_name, first_name) and same_text(patient.last_name, last_name)):
+            continue
+        if (phone_key and patient.phone and _digits(patient.phone) == phone_key) or (
+            email and patient.email and same_text(patient.email, email)
+        ):
+            patient.matches_contact = True
+            strong.append(patient)
+        else:
+            patient.matches_contact = False
+            weak.append(patient)
+    return strong + weak
+
+
+def duplicates_of(*, patient: Patient) -> list[Patient]:
+    """Other records that look like this patient (for the merge offer on the record page)."""
+    return likely_duplicates(
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        phone=patient.phone,
+        email=patient.email,
+        exclude_pk=patient.pk,
+    )

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
@@ -86,11 +86,16 @@ def create_or_match_patient_from_request(*, request: AppointmentRequest, by) -> 
             date_of_birth=request.date_of_birth,
             phone=request.phone,
             email=request.email,
+            insurance_carrier=request.insurance_carrier.strip(),
+            insurance_member_id=request.insurance_member_id.strip(),
+            has_medicare=request.has_medicare,
             created_by=by,
         )
         audit.record(
             actor=by, action=AuditEvent.Action.CREATE, obj=patient, detail=f"from request #{request.pk}"
         )
+    else:
+        carry_over_insurance(patient=patient, request=request, by=by)
     appointment_services.link_patient(request=request, patient=patient, by=by)
     logger.info(
         "patient linked to appointment request",
@@ -99,14 +104,201 @@ def create_or_match_patient_from_request(*, request: AppointmentRequest, by) -> 
     return patient, created
 
 
+INSURANCE_FIELDS = ("insurance_carrier", "insurance_member_id", "has_medicare")
+
+
+def carry_over_insurance(*, patient: Patient, request: AppointmentRequest, by) -> list[str]:
+    """Fill the matched patient's blank insurance fields from the request; never overwrite what the record holds.
+
+    Returns the names of the fields filled (audited as a change, names only). A request whose insurance differs
+    from a filled field changes nothing: the record page shows each request's insurance next to the record's and
+    marks the difference, so the desk decides (never a silent overwrite).
+    """
+    filled = []
+    for name in INSURANCE_FIELDS:
+        value = getattr(request, name)
+        value = value.strip() if isinstance(value, str) else value
+        if value and not getattr(patient, name):
+            setattr(patient, name, value)
+            filled.append(name)
+    if filled:
+        patient.save(update_fields=[*filled, "updated_at"])
+        audit.record(
+            actor=by,
+            action=AuditEvent.Action.CHANGE,
+            obj=patient,
+            detail=f"filled from request #{request.pk}: {', '.join(filled)}",
+        )
+    return filled
+
+
+# --- the desk: details, a new record, duplicates, a merge ------------------------------------------------------
+
+EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "insurance_carrier",
+    "insurance_member_id",
+    "has_medicare",
+)
+
+
+@transaction.atomic
+def update_patient(*, actor, patient: Patient, data: dict, request=None) -> list[str]:
+    """Save the changed details (already validated by the form) and audit the NAMES of the fields changed.
+
+    Returns the changed field names (empty when nothing changed: then nothing is written nor audited).
+    """
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    changed = [name for name in EDITABLE_FIELDS if name in data and getattr(patient, name) != data[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(patient, name, data[name])
+    patient.full_clean()
+    patient.save(update_fields=[*changed, "updated_at"])
+    audit.record(
+        actor=actor,
+        action=AuditEvent.Action.CHANGE,
+        obj=patient,
+        detail=f"details changed: {', '.join(changed)}",
+        request=request,
+    )
+    logger.info("patient details changed", extra={"patient": patient.pk, "fields": changed})
+    return changed
+
+
+@transaction.atomic
+def create_patient(*, actor, data: dict, source: str = "front desk", request=None) -> Patient:
+    """A new record typed in by the desk (a phone call, a walk-in); the caller has shown the likely duplicates."""
+    patient = Patient(**{name: data[name] for name in EDITABLE_FIELDS if name in data}, created_by=actor)
+    patient.full_clean()
+    patient.save()
+    audit.record(
+        actor=actor, action=AuditEvent.Action.CREATE, obj=patient, detail=f"by {source}", request=request
+    )
+    logger.info("patient created by the desk", extra={"patient": patient.pk})
+    return patient
+
+
+@dataclass(frozen=True)
+class Merge:
+    kept_id: int
+    removed_id: int
+    appointment_ids: tuple[int, ...]
+    request_ids: tuple[int, ...]
+    waitlist_ids: tuple[int, ...]
+    plan_ids: tuple[int, ...]
+
+
+class MergeConflict(ValidationError):
+    """The merge would give the kept patient two appointments at once: nothing was changed."""
+
+
+def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) -> Merge:
+    """Move the duplicate's appointments, requests, waitlist entries and treatment plans to the kept record and
+    remove the duplicate, all in one transaction; blank details of the kept record are filled from the duplicate.
+
+    The database's no-overlap rule for patients decides whether two appointments would meet: then nothing is
+    changed and MergeConflict (a ValidationError) names the appointments. Audited on both records.
+    """
+    from acuclinic.scheduling.models import Appointment, TreatmentPlan, WaitlistEntry
+    from acuclinic.scheduling.services import overlap_conflict
+
+    if keep.pk == duplicate.pk:
+        raise ValidationError("Choose two different records to merge.")
+    try:
+        with transaction.atomic():
+            keep = Patient.objects.select_for_update().get(pk=keep.pk)
+            duplicate = Patient.objects.select_for_update().get(pk=duplicate.pk)
+            appointment_ids = tuple(
+                Appointment.objects.filter(patient=duplicate).order_by("pk").values_list("pk", flat=True)
+            )
+            request_ids = tuple(
+                AppointmentRequest.objects.filter(patient=duplicate)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            waitlist_ids = tuple(
+                WaitlistEntry.objects.filter(patient=duplicate).order_by("pk").values_list("pk", flat=True)
+            )
+            plan_ids = tuple(
+                TreatmentPlan.objects.filter(patient=duplicate).order_by("pk").values_list("pk", flat=True)
+            )
+            # One row at a time: the no-overlap trigger (SQLite) / exclusion constraint (PostgreSQL) checks each.
+            for pk in appointment_ids:
+                Appointment.objects.filter(pk=pk).update(patient=keep)
+            AppointmentRequest.objects.filter(pk__in=request_ids).update(patient=keep)
+            WaitlistEntry.objects.filter(pk__in=waitlist_ids).update(patient=keep)
+            TreatmentPlan.objects.filter(pk__in=plan_ids).update(patient=keep)
+            filled = [
+                name
+                for name in EDITABLE_FIELDS
+                if not getattr(keep, name) and getattr(duplicate, name) not in ("", None, False)
+            ]
+            for name in filled:
+                setattr(keep, name, getattr(duplicate, name))
+            keep.save(update_fields=[*filled, "updated_at"])
+            duplicate_id = duplicate.pk
+            duplicate.delete()
+            moved = (
+                f"appointments {_id_list(appointment_ids)}; requests {_id_list(request_ids)}; "
+                f"waitlist {_id_list(waitlist_ids)}; plans {_id_list(plan_ids)}"
+            )
+            audit.record(
+                actor=actor,
+                action=AuditEvent.Action.CHANGE,
+                obj=keep,
+                detail=f"merged duplicate #{duplicate_id} into this record; moved {moved}"
+                + (f"; filled {', '.join(filled)}" if filled else ""),
+                request=request,
+            )
+            audit.record(
+                actor=actor,
+                action=AuditEvent.Action.ERASE,
+                object_type=Patient._meta.label_lower,
+                object_id=duplicate_id,
+                detail=f"merged into #{keep.pk} (duplicate record removed); moved {moved}",
+                request=request,
+            )
+    except IntegrityError as exc:
+        if overlap_conflict(exc) != "patient":
+            raise
+        raise MergeConflict(
+            "These records cannot be merged: the patient would have two appointments at the same time. "
+            "Move or cancel one of them first; nothing was changed.",
+            code="overlap",
+        ) from None
+    logger.info("patients merged", extra={"patient": keep.pk, "removed": duplicate_id})
+    return Merge(keep.pk, duplicate_id, appointment_ids, request_ids, waitlist_ids, plan_ids)
+
+
+def _id_list(ids) -> str:
+    ids = list(ids)
+    text = ",".join(f"#{pk}" for pk in ids) or "none"
+    return text if len(text) <= 80 else f"{len(ids)}"
+
+
 # --- export -----------------------------------------------------------------------------------------------
 
 
 def export_patient_json(*, actor, patient: Patient, request=None) -> dict:
     """Everything we hold about the patient, in the documented, versioned shape of clinical.exports."""
     requests = selectors.patient_appointment_requests(patient=patient)
-    data = exports.patient_json(patient=patient, requests=requests)
-    _audit_export(actor=actor, patient=patient, fmt="json", requests=requests, request=request)
+    appointments = selectors.patient_appointments_for_export(patient=patient)
+    data = exports.patient_json(patient=patient, requests=requests, appointments=appointments)
+    _audit_export(
+        actor=actor,
+        patient=patient,
+        fmt="json",
+        requests=requests,
+        appointments=appointments,
+        request=request,
+    )
     return data
 
 
@@ -116,18 +308,28 @@ def export_patient_fhir(*, actor, patient: Patient, request=None) -> dict:
     The Bundle is validated with fhir.resources before it leaves: an export that is not valid FHIR fails loudly.
     """
     requests = selectors.patient_appointment_requests(patient=patient)
-    data = exports.patient_fhir_bundle(patient=patient, requests=requests)
+    appointments = selectors.patient_appointments_for_export(patient=patient)
+    data = exports.patient_fhir_bundle(patient=patient, requests=requests, appointments=appointments)
     exports.validate_fhir_bundle(data)
-    _audit_export(actor=actor, patient=patient, fmt="fhir", requests=requests, request=request)
+    _audit_export(
+        actor=actor,
+        patient=patient,
+        fmt="fhir",
+        requests=requests,
+        appointments=appointments,
+        request=request,
+    )
     return data
 
 
-def _audit_export(*, actor, patient: Patient, fmt: str, requests, request) -> None:
+def _audit_export(*, actor, patient: Patient, fmt: str, requests, appointments=(), request) -> None:
+    detail = _ids_detail(f"{fmt}; appointment requests", [r.pk for r in requests])
+    detail = f"{detail}; appointments: {_id_list(a.pk for a in appointments)}"
     audit.record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         obj=patient,
-        detail=_ids_detail(f"{fmt}; appointment requests", [r.pk for r in requests]),
+        detail=detail[:500],
         request=request,
     )
     logger.info("patient exported", extra={"patient": patient.pk, "format": fmt})

@@ -1,7 +1,9 @@
 """Patients in the Wagtail back office: URLs, the menu item and the permissions an administrator can grant."""
 
 from django.contrib.auth.models import Permission
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
@@ -13,7 +15,12 @@ from .selectors import can_view_patients
 def register_patient_urls():
     return [
         path("patients/", admin_views.PatientListView.as_view(), name="clinical_patient_list"),
+        path("patients/new/", admin_views.PatientAddView.as_view(), name="clinical_patient_add"),
         path("patients/<int:pk>/", admin_views.PatientDetailView.as_view(), name="clinical_patient_detail"),
+        path("patients/<int:pk>/edit/", admin_views.PatientEditView.as_view(), name="clinical_patient_edit"),
+        path(
+            "patients/<int:pk>/merge/", admin_views.PatientMergeView.as_view(), name="clinical_patient_merge"
+        ),
         path(
             "patients/<int:pk>/export.json",
             admin_views.PatientExportView.as_view(fmt="json"),
@@ -46,5 +53,11 @@ def register_patients_menu_item():
 def register_patient_permissions():
     # Shown under Settings → Groups; the roles table (accounts.roles) remains what `load_initial_data` applies.
     return Permission.objects.filter(
-        content_type__app_label="clinical", codename__in=["view_patient", "export_patient", "erase_patient"]
+        content_type__app_label="clinical",
+        codename__in=["view_patient", "add_patient", "change_patient", "export_patient", "erase_patient"],
     )
+
+
+@hooks.register("insert_global_admin_css")
+def record_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin-record.css"))

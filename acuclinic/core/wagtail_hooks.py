@@ -1,5 +1,7 @@
 from django.urls import path, reverse
 from django.utils import timezone
+from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.admin.widgets import ListingButton
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
@@ -38,3 +40,38 @@ class ServiceAlertViewSet(SnippetViewSet):
 
 
 register_snippet(ServiceAlertViewSet)
+
+
+# --- the staff home: "Today" per role (core/today.py) -----------------------------------------------------------
+
+
+class TodayPanel(Component):
+    """The first thing on the back office's home page: the day's work for the user's roles."""
+
+    name = "today"
+    order = 10
+    template_name = "core/admin/today_panel.html"
+
+    def __init__(self, today):
+        self.today = today
+
+    def get_context_data(self, parent_context=None):
+        return {"today": self.today}
+
+
+# Wagtail's own panels about pages (moderation, recent edits, locked pages): only for roles that edit pages.
+PAGE_PANELS = {
+    "workflow_objects_to_moderate",
+    "user_objects_in_workflow_moderation",
+    "recent_edits",
+    "locked_pages",
+}
+
+
+@hooks.register("construct_homepage_panels")
+def add_today_panel(request, panels):
+    from . import today
+
+    if not today.edits_pages(request.user):
+        panels[:] = [panel for panel in panels if getattr(panel, "name", "") not in PAGE_PANELS]
+    panels.append(TodayPanel(today.today_for(user=request.user, request=request)))

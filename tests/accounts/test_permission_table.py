@@ -95,7 +95,7 @@ def url_for(name: str, sample) -> str:
         return reverse(name, kwargs={"pk": sample["appointment"].pk})
     if name == "scheduling_book_from_request":
         return reverse(name, kwargs={"pk": req.pk})
-    if name.startswith("clinical_patient_") and name != "clinical_patient_list":
+    if name.startswith("clinical_patient_") and name not in ("clinical_patient_list", "clinical_patient_add"):
         return reverse(name, kwargs={"pk": sample["patient"].pk})
     if name == "wagtail_serve":
         return "/"

@@ -232,8 +232,12 @@ def test_json_export_holds_the_patient_and_their_requests(fd_client, frontdesk, 
         "date_of_birth": "1961-04-27",
         "phone": "+12125550199",
         "email": "maria@example.org",
+        "address": "",
+        "insurance": {"carrier": "", "member_id": "", "has_medicare": False},
         "created_at": patient.created_at.isoformat(),
+        "updated_at": patient.updated_at.isoformat(),
     }
+    assert data["appointments"] == []
     refs = [r["reference"] for r in data["appointment_requests"]]
     assert refs == [r.reference for r in maria["requests"]]  # oldest first; the namesake is not Maria
     assert all(r.reference not in refs for r in other["requests"])
@@ -273,8 +277,8 @@ def test_export_of_a_patient_without_requests(frontdesk):
     [entry] = bundle["entry"]
     assert entry["resource"]["resourceType"] == "Patient" and "telecom" not in entry["resource"]
     assert [e.detail for e in events("export", "clinical.patient", patient.pk)] == [
-        "json; appointment requests: none",
-        "fhir; appointment requests: none",
+        "json; appointment requests: none; appointments: none",
+        "fhir; appointment requests: none; appointments: none",
     ]
 
 
