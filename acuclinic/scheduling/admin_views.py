@@ -29,6 +29,7 @@ from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.selectors import can_work_requests
 from acuclinic.clinical import selectors as patient_selectors
 from acuclinic.clinical.models import Patient
+from acuclinic.core import timefmt
 from acuclinic.core.validators import format_phone_for_display
 
 from . import selectors, services
@@ -168,6 +169,7 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
                     params["cancelled"] = "on"
             return f"{reverse('scheduling_calendar')}?{urlencode(params)}"
 
+        self.annotate(board, location=location, week=view == "week")
         for column in board.columns:
             column.day_url = link(column.day, "day")
         other_view = "week" if view == "day" else "day"
@@ -186,6 +188,40 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
             here=request.get_full_path(),
         )
         return super().get(request, *args, **kwargs)
+
+    ACTION_URLS = {
+        "arrived": "scheduling_appointment_arrived",
+        "check_out": "scheduling_appointment_check_out",
+        "no_show": "scheduling_appointment_no_show",
+        "cancel": "scheduling_appointment_cancel",
+    }
+
+    def annotate(self, board, *, location, week: bool):
+        """Addresses and labels made once in Python: a 10-practitioner day has hundreds of cells and links, and
+        the template then only prints them."""
+        book_url = reverse("scheduling_book")
+        for column in board.columns:
+            who = f"practitioner={column.practitioner.pk}&" if column.practitioner else ""
+            name = column.name
+            column.free_cells = []
+            if not self.own_only:
+                for cell in column.cells:
+                    if cell.free:
+                        cell.url = f"{book_url}?{who}location={location.pk}&start={cell.start:%Y-%m-%dT%H:%M}"
+                        cell.label = timefmt.clock(cell.start)
+                        cell.before = f"Book {timefmt.short_date(column.day)} " if week else "Book "
+                        cell.after = f" with {name}" if column.practitioner else f" in {name}"
+                        column.free_cells.append(cell)
+            for block in column.blocks:
+                a = block.appointment
+                block.url = reverse("scheduling_appointment_detail", args=[a.pk])
+                block.when = timefmt.clock_range(block.local_start, block.local_end)
+                block.starts = timefmt.clock(block.local_start)
+                block.urls = {
+                    name: reverse(url_name, args=[a.pk])
+                    for name, url_name in self.ACTION_URLS.items()
+                    if name in block.actions
+                }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
