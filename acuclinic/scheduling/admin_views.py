@@ -116,6 +116,13 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
             return super().get(request, *args, **kwargs)
         today = timezone.now().astimezone(location.zone).date()
         day = form.value("date", today)
+        # The filters show what the calendar shows: the day and the location, also when they were not asked for.
+        shown = form.data.copy()
+        shown["date"] = f"{day:%m/%d/%Y}"
+        if not self.own_only and not form.value("location"):
+            shown["location"] = str(location.pk)
+        if not form.errors:
+            form.data = shown
         days = selectors.week_of(day) if view == "week" else [day]
         step = timedelta(days=7 if view == "week" else 1)
         practitioners = rooms = None
