@@ -203,6 +203,8 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
         "cancel": "scheduling_appointment_cancel",
     }
 
+    SHORT_STATUS = {"pending": "Pending"}  # "Pending confirmation" does not fit a half-hour block
+
     def annotate(self, board, *, location, week: bool):
         """Addresses and labels made once in Python: a 10-practitioner day has hundreds of cells and links, and
         the template then only prints them."""
@@ -224,6 +226,7 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
                 block.url = reverse("scheduling_appointment_detail", args=[a.pk])
                 block.when = timefmt.clock_range(block.local_start, block.local_end)
                 block.starts = timefmt.clock(block.local_start)
+                block.status_label = self.SHORT_STATUS.get(a.status) or a.get_status_display()
                 block.urls = {
                     name: reverse(url_name, args=[a.pk])
                     for name, url_name in self.ACTION_URLS.items()
