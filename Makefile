@@ -33,3 +33,4 @@ bench:
 	@bin/ensure-python && bin/ensure-test-tools && .venv/bin/python bench/article_page.py
 	@.venv/bin/python bench/request_submission.py
 	@.venv/bin/python bench/slot_search.py
+	@.venv/bin/python bench/calendar.py

@@ -53,17 +53,38 @@ def patient_label(patient: Patient) -> str:
 
 
 class CalendarForm(forms.Form):
-    """GET filters of the calendar; an invalid value gets its message and falls back to the default."""
+    """GET filters of the calendar; an invalid value gets its message and falls back to the default.
+
+    A clinician (``own_only``) chooses only the day and the view: their own column is the calendar."""
 
     view = forms.ChoiceField(label="Show", choices=VIEWS, required=False)
     date = date_field(required=False)
-    practitioner = forms.ModelChoiceField(
-        label="Practitioner", queryset=None, required=False, empty_label="Choose a practitioner"
+    location = forms.ModelChoiceField(
+        label="Location", queryset=None, required=False, empty_label="The first location"
     )
-    room = forms.ModelChoiceField(label="or room", queryset=None, required=False, empty_label="Choose a room")
+    show = forms.ChoiceField(
+        label="Columns",
+        choices=[("practitioners", "Practitioners"), ("rooms", "Rooms")],
+        required=False,
+        help_text="Side by side in the day view.",
+    )
+    practitioner = forms.ModelChoiceField(
+        label="Practitioner",
+        queryset=None,
+        required=False,
+        empty_label="Everyone",
+        help_text="One practitioner, or everyone (day view).",
+    )
+    room = forms.ModelChoiceField(label="Room", queryset=None, required=False, empty_label="Every room")
+    cancelled = forms.BooleanField(label="Show cancelled appointments", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, own_only=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if own_only:
+            for name in ("location", "show", "practitioner", "room", "cancelled"):
+                del self.fields[name]
+            return
+        self.fields["location"].queryset = Location.objects.order_by("name")
         self.fields["practitioner"].queryset = selectors.active_practitioners()
         self.fields["practitioner"].label_from_instance = practitioner_label
         self.fields["room"].queryset = selectors.active_rooms()

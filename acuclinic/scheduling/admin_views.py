@@ -9,6 +9,7 @@ audit log (references only); writes are recorded by scheduling.services.
 """
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.defaults import permission_denied
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -28,6 +29,7 @@ from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.selectors import can_work_requests
 from acuclinic.clinical import selectors as patient_selectors
 from acuclinic.clinical.models import Patient
+from acuclinic.core import timefmt
 from acuclinic.core.validators import format_phone_for_display
 
 from . import selectors, services
@@ -55,6 +57,23 @@ class ManageRequiredMixin(PermissionRequiredMixin):
         return selectors.can_manage_schedule(user)
 
 
+def calendar_return_url(request) -> str | None:
+    """The POSTed ``next``, when it is a path of the schedule calendar on this site; None otherwise (an absolute
+    or scheme-relative address, another admin page, a backslash or a fragment are all refused)."""
+    target = request.POST.get("next", "")
+    calendar_path = reverse("scheduling_calendar")
+    if (
+        not target
+        or len(target) > 1000
+        or any(char in target for char in "\\#\r\n\t")
+        or not url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+        or urlsplit(target).path != calendar_path
+        or urlsplit(target).netloc
+    ):
+        return None
+    return target
+
+
 def _ids(rows) -> str:
     text = ",".join(str(row.pk) for row in rows)
     return text if len(text) <= 400 else text[:400].rsplit(",", 1)[0] + ",…"
@@ -77,57 +96,142 @@ class CalendarView(PermissionRequiredMixin, WagtailAdminTemplateMixin, TemplateV
     def get(self, request, *args, **kwargs):
         user = request.user
         self.own_only = not selectors.can_manage_schedule(user)
-        form = CalendarForm(request.GET)
+        form = CalendarForm(request.GET, own_only=self.own_only)
         view = form.value("view", "day")
-        practitioner, room = form.value("practitioner"), form.value("room")
+        cancelled = bool(form.value("cancelled"))
         if self.own_only:  # a clinician: their own practitioner, whatever the address asks for
-            practitioner, room = selectors.own_practitioner(user), None
-        elif practitioner is None and room is None:
-            practitioner = selectors.active_practitioners().first()
-        location = room.location if room else selectors.default_location_for(practitioner)
-        self.context = {"form": form, "view": view, "practitioner": practitioner, "room": room}
-        if location is None or (practitioner is None and room is None):
-            self.context.update(calendar=None, location=location)
+            practitioner, room, show = selectors.own_practitioner(user), None, "practitioners"
+            location = selectors.calendar_location_for(practitioner) if practitioner else None
+        else:
+            practitioner, room = form.value("practitioner"), form.value("room")
+            show = "rooms" if room or form.value("show") == "rooms" else "practitioners"
+            location = (
+                room.location
+                if room
+                else form.value("location") or selectors.calendar_location_for(practitioner)
+            )
+        self.context = {"form": form, "view": view, "practitioner": practitioner, "room": room, "show": show}
+        if location is None or (self.own_only and practitioner is None):
+            self.context.update(board=None, location=location)
             return super().get(request, *args, **kwargs)
         today = timezone.now().astimezone(location.zone).date()
         day = form.value("date", today)
+        # The filters show what the calendar shows: the day and the location, also when they were not asked for.
+        shown = form.data.copy()
+        shown["date"] = f"{day:%m/%d/%Y}"
+        if not self.own_only and not form.value("location"):
+            shown["location"] = str(location.pk)
+        if not form.errors:
+            form.data = shown
         days = selectors.week_of(day) if view == "week" else [day]
         step = timedelta(days=7 if view == "week" else 1)
-        cal = selectors.calendar(days=days, location=location, practitioner=practitioner, room=room)
-        subject = f"practitioner={practitioner.pk}" if practitioner else f"room={room.pk}"
+        practitioners = rooms = None
+        if show == "rooms":
+            rooms = [room] if room else list(selectors.active_rooms().filter(location=location))
+            rooms = rooms[:1] if view == "week" else rooms
+            room = rooms[0] if view == "week" and rooms else room
+        else:
+            practitioners = (
+                [practitioner] if practitioner else list(selectors.board_practitioners(location=location))
+            )
+            practitioners = practitioners[:1] if view == "week" else practitioners
+            practitioner = practitioners[0] if view == "week" and practitioners else practitioner
+        board = selectors.board(
+            location=location,
+            days=days,
+            practitioners=practitioners,
+            rooms=rooms,
+            include_cancelled=cancelled,
+            manage=not self.own_only,
+            check_out=selectors.can_check_out(user),
+        )
+        if room:
+            subject = f"room={room.pk}"
+        elif practitioner:
+            subject = f"practitioner={practitioner.pk}"
+        else:
+            subject = f"{show}=all"
         audit.record(
             actor=user,
             action=AuditEvent.Action.LIST,
             object_type=Appointment._meta.label_lower,
             detail=(
-                f"calendar {view} {days[0]:%Y-%m-%d} {subject}: {len(cal.appointments)} appointments; "
-                f"ids {_ids(cal.appointments) or 'none'}"
+                f"calendar {view} {days[0]:%Y-%m-%d} {subject}: {len(board.appointments)} appointments; "
+                f"ids {_ids(board.appointments) or 'none'}"
             ),
             request=request,
         )
 
-        def link(on):
-            params = {"view": view, "date": f"{on:%m/%d/%Y}"}
+        def link(on, as_view=view):
+            params = {"view": as_view, "date": f"{on:%m/%d/%Y}"}
             if not self.own_only:
-                params.update({"practitioner": practitioner.pk} if practitioner else {"room": room.pk})
+                params["location"] = location.pk
+                if show == "rooms":
+                    params["show"] = "rooms"
+                if room and (as_view == "week" or form.value("room")):
+                    params["room"] = room.pk
+                elif practitioner and (as_view == "week" or form.value("practitioner")):
+                    params["practitioner"] = practitioner.pk
+                if cancelled:
+                    params["cancelled"] = "on"
             return f"{reverse('scheduling_calendar')}?{urlencode(params)}"
 
+        self.annotate(board, location=location, week=view == "week")
+        for column in board.columns:
+            column.day_url = link(column.day, "day")
         other_view = "week" if view == "day" else "day"
-        other_params = {"view": other_view, "date": f"{day:%m/%d/%Y}"}
-        if not self.own_only:
-            other_params.update({"practitioner": practitioner.pk} if practitioner else {"room": room.pk})
         self.context.update(
-            calendar=cal,
+            board=board,
             location=location,
             day=day,
             today=today,
             prev_url=link(days[0] - step),  # a week moves from its Monday
             next_url=link(days[0] + step),
             today_url=link(today),
-            other_view_url=f"{reverse('scheduling_calendar')}?{urlencode(other_params)}",
+            other_view_url=link(day, other_view),
             other_view=other_view,
+            closed_reason=board.closed.get(day, ""),
+            cancelled=cancelled,
+            here=request.get_full_path(),
         )
         return super().get(request, *args, **kwargs)
+
+    ACTION_URLS = {
+        "arrived": "scheduling_appointment_arrived",
+        "check_out": "scheduling_appointment_check_out",
+        "no_show": "scheduling_appointment_no_show",
+        "cancel": "scheduling_appointment_cancel",
+    }
+
+    SHORT_STATUS = {"pending": "Pending"}  # "Pending confirmation" does not fit a half-hour block
+
+    def annotate(self, board, *, location, week: bool):
+        """Addresses and labels made once in Python: a 10-practitioner day has hundreds of cells and links, and
+        the template then only prints them."""
+        book_url = reverse("scheduling_book")
+        for column in board.columns:
+            who = f"practitioner={column.practitioner.pk}&" if column.practitioner else ""
+            name = column.name
+            column.free_cells = []
+            if not self.own_only:
+                for cell in column.cells:
+                    if cell.free:
+                        cell.url = f"{book_url}?{who}location={location.pk}&start={cell.start:%Y-%m-%dT%H:%M}"
+                        cell.label = timefmt.clock(cell.start)
+                        cell.before = f"Book {timefmt.short_date(column.day)} " if week else "Book "
+                        cell.after = f" with {name}" if column.practitioner else f" in {name}"
+                        column.free_cells.append(cell)
+            for block in column.blocks:
+                a = block.appointment
+                block.url = reverse("scheduling_appointment_detail", args=[a.pk])
+                block.when = timefmt.clock_range(block.local_start, block.local_end)
+                block.starts = timefmt.clock(block.local_start)
+                block.status_label = self.SHORT_STATUS.get(a.status) or a.get_status_display()
+                block.urls = {
+                    name: reverse(url_name, args=[a.pk])
+                    for name, url_name in self.ACTION_URLS.items()
+                    if name in block.actions
+                }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -222,6 +326,12 @@ class AppointmentActionView(ManageRequiredMixin, AppointmentDetailView):
     def build_form(self, data):
         return ConfirmForm(data, prefix=self.form_name.removesuffix("_form"))
 
+    def success_url(self) -> str:
+        """Back to the calendar the action was sent from (a ``next`` path of our own schedule only, e.g.
+        ``/admin/schedule/?date=…``), else the appointment's page."""
+        target = calendar_return_url(self.request)
+        return f"{target}#appointment-{self.object.pk}" if target else self.detail_url()
+
     def perform(self, form) -> str:
         raise NotImplementedError
 
@@ -238,7 +348,7 @@ class AppointmentActionView(ManageRequiredMixin, AppointmentDetailView):
                 form.add_error(None, exc)
             else:
                 messages.success(request, message)
-                return redirect(self.detail_url())
+                return redirect(self.success_url())
         messages.error(request, "Nothing was changed: please correct the form below.")
         self.load(request.user, self.object.pk)
         # The page is shown again, with the patient: a read like any other.

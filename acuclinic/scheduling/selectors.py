@@ -6,17 +6,28 @@ The front desk (``scheduling.change_appointment``) sees and works every appointm
 nothing without one.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from acuclinic.accounts.roles import ADMINISTRATORS, FRONT_DESK
 
-from .availability import SLOT_GRID
-from .models import Appointment, AppointmentStatus, AppointmentType, Licence, Location, Practitioner, Room
+from .availability import GRID_MINUTES, SLOT_GRID, closed_days, working_intervals
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    AvailabilityException,
+    Licence,
+    Location,
+    Practitioner,
+    Room,
+    WorkingHours,
+)
 from .services import OPEN_STATUSES, local_start, window_for
 
 LICENCE_WARNING_DAYS = 60
@@ -311,3 +322,297 @@ def _midnight(location: Location, day: date) -> datetime:
 
 def movable(appointment: Appointment) -> bool:
     return appointment.status in OPEN_STATUSES
+
+
+# --- the board: the day (columns of practitioners or rooms) and the week (columns of days) ----------------------
+
+BOARD_STEP = 5  # minutes per grid row: a visit spans its length to the nearest 5 minutes
+CELL_MINUTES = GRID_MINUTES  # a free-time cell (a booking link) is one 30-minute slot of the grid
+
+
+@dataclass
+class Block:
+    """One appointment in a column: grid rows from ``row`` for ``span`` rows, in lane ``lane`` (1-based) of the
+    column's ``lanes`` (lanes only when shown cancelled visits overlap the held ones)."""
+
+    appointment: Appointment
+    row: int
+    span: int
+    local_start: datetime
+    local_end: datetime
+    lane: int = 1
+    actions: frozenset = frozenset()
+
+
+@dataclass
+class Cell:
+    """A 30-minute cell of working time: ``free`` ones are booking links (``start`` is the local wall-clock time)."""
+
+    row: int
+    span: int
+    start: datetime
+    free: bool
+
+
+@dataclass
+class Column:
+    day: date
+    practitioner: Practitioner | None = None
+    room: Room | None = None
+    closed: str = ""  # the closure's reason on a closed day
+    note: str = ""  # why nobody can be booked here (e.g. "Not working")
+    bands: list[tuple[int, int]] = field(default_factory=list)  # working time: (row, span)
+    cells: list[Cell] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    lanes: int = 1
+    is_today: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.practitioner.name if self.practitioner else self.room.name
+
+    @property
+    def key(self) -> str:
+        who = f"p{self.practitioner.pk}" if self.practitioner else f"r{self.room.pk}"
+        return f"{who}-{self.day:%Y%m%d}"
+
+
+@dataclass
+class Board:
+    location: Location
+    days: list[date]
+    columns: list[Column]
+    appointments: list[Appointment]
+    first_minute: int  # wall-clock minute of the first row
+    rows: int  # grid rows of BOARD_STEP minutes
+    hours: list[tuple[int, time]]  # (row, wall-clock time) of each half hour on the axis
+    closed: dict[date, str]
+    now_row: int | None  # the row of the "now" line (today only, inside the axis)
+    now: datetime  # local
+
+
+def _minute(value) -> int:
+    return value.hour * 60 + value.minute
+
+
+def calendar_actions(appointment: Appointment, *, now: datetime, manage: bool, check_out: bool) -> frozenset:
+    """What may be done to the appointment from the calendar, now: the same rules as the services
+    (``mark_arrived`` only on its day, ``mark_no_show`` only after its start, ``check_out_appointment`` only
+    when arrived and started; moves and cancels of open visits), so a button is never offered to be refused."""
+    status = appointment.status
+    zone = appointment.location.zone
+    started = now >= appointment.start
+    actions = set()
+    if check_out and status == AppointmentStatus.ARRIVED and started:
+        actions.add("check_out")
+    if manage:
+        if status in OPEN_STATUSES:
+            if now.astimezone(zone).date() == appointment.start.astimezone(zone).date():
+                actions.add("arrived")
+            if started:
+                actions.add("no_show")
+            actions.add("move")
+        if status in (AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED, AppointmentStatus.ARRIVED):
+            actions.add("cancel")
+    return frozenset(actions)
+
+
+def calendar_location_for(practitioner: Practitioner | None) -> Location | None:
+    """Where the practitioner's calendar opens: a location they are linked to, else one where they have weekly
+    hours, else the first location."""
+    if practitioner is not None:
+        location = (
+            Location.objects.filter(
+                Q(practitioners=practitioner) | Q(working_hours__practitioner=practitioner)
+            )
+            .order_by("name")
+            .first()
+        )
+        if location is not None:
+            return location
+    return Location.objects.order_by("name").first()
+
+
+def board_practitioners(*, location: Location) -> QuerySet[Practitioner]:
+    """Active practitioners of the location (linked to it, or with weekly hours there), by name."""
+    return (
+        active_practitioners().filter(Q(locations=location) | Q(working_hours__location=location)).distinct()
+    )
+
+
+def board(
+    *,
+    location: Location,
+    days: list[date],
+    practitioners: list[Practitioner] | None = None,
+    rooms: list[Room] | None = None,
+    include_cancelled: bool = False,
+    now: datetime | None = None,
+    manage: bool = False,
+    check_out: bool = False,
+) -> Board:
+    """The schedule at one location as columns side by side: one per practitioner (or room) per day.
+
+    A day view passes one day and several practitioners (or rooms); a week view seven days and one. Each visit
+    spans its length; working time comes from ``availability.working_intervals`` (weekly hours, time off, extra
+    hours, the opening window) and closures from ``availability.closed_days`` — the rules of the slot search, not
+    a copy of them. Free cells are 30-minute cells of working time, not in the past, that no visit holds (for a
+    room: inside the opening window). A fixed number of queries, whatever the number of columns or visits.
+    """
+    now = now or timezone.now()
+    zone = location.zone
+    local_now = now.astimezone(zone)
+    by_room = rooms is not None
+    subjects = list(rooms if by_room else practitioners or [])
+    ids = [s.pk for s in subjects]
+    first, last = _midnight(location, days[0]), _midnight(location, days[-1] + timedelta(days=1))
+
+    queryset = (
+        # A practitioner's visits at another location are not shown, but their time is not free here either.
+        Appointment.objects.filter(start__lt=last, end__gt=first)
+        .filter(**({"room_id__in": ids} if by_room else {"practitioner_id__in": ids}))
+        .select_related("patient", "practitioner", "room", "appointment_type", "location")
+        .order_by("start", "pk")
+    )
+    if not include_cancelled:
+        queryset = queryset.holding()
+    fetched = list(queryset) if ids else []
+    appointments = [a for a in fetched if a.location_id == location.pk]
+    elsewhere = [a for a in fetched if a.location_id != location.pk and a.holds_time]
+    closed = closed_days(location, days[0], days[-1])
+
+    hours, exceptions, licensed = defaultdict(list), defaultdict(list), defaultdict(list)
+    if not by_room and ids:
+        for h in WorkingHours.objects.filter(location=location, practitioner_id__in=ids):
+            hours[h.practitioner_id].append(h)
+        for e in AvailabilityException.objects.filter(
+            practitioner_id__in=ids, date__gte=days[0], date__lte=days[-1]
+        ).filter(Q(location__isnull=True) | Q(location=location)):
+            exceptions[(e.practitioner_id, e.date)].append(e)
+        for p_id, expires_on in Licence.objects.filter(
+            practitioner_id__in=ids, state=location.state
+        ).values_list("practitioner_id", "expires_on"):
+            licensed[p_id].append(expires_on)
+
+    # Working time per column, in wall-clock minutes.
+    columns: list[Column] = []
+    windows: dict[str, list[tuple[int, int]]] = {}
+    opens, closes = _minute(location.opens_at), _minute(location.closes_at)
+    for day in days:
+        for subject in subjects:
+            column = Column(day=day, is_today=day == local_now.date())
+            if by_room:
+                column.room = subject
+            else:
+                column.practitioner = subject
+            if day in closed:
+                column.closed = closed[day]
+                intervals = []
+            elif by_room:
+                intervals = [(opens, closes)]
+            else:
+                intervals = [
+                    (_minute(s), _minute(e))
+                    for s, e in working_intervals(
+                        location=location,
+                        day=day,
+                        hours=hours.get(subject.pk, ()),
+                        exceptions=exceptions.get((subject.pk, day), ()),
+                    )
+                ]
+                if intervals and not any(expires >= day for expires in licensed.get(subject.pk, ())):
+                    column.note = f"No licence in {location.state}"
+                    intervals = []
+                elif not intervals:
+                    column.note = "Not working"
+            windows[column.key] = intervals
+            columns.append(column)
+
+    # The axis: the opening window, widened to every visit shown, on the 30-minute grid.
+    placed = []
+    for appointment in appointments:
+        local_start, local_end = appointment.start.astimezone(zone), appointment.end.astimezone(zone)
+        day = local_start.date()
+        start_min = _minute(local_start)
+        end_min = _minute(local_end) if local_end.date() == day else 24 * 60
+        placed.append(
+            (appointment, day, local_start, local_end, start_min, max(end_min, start_min + BOARD_STEP))
+        )
+        opens, closes = min(opens, start_min), max(closes, end_min)
+    first_minute = opens // CELL_MINUTES * CELL_MINUTES
+    last_minute = min(24 * 60, -(-closes // CELL_MINUTES) * CELL_MINUTES)
+    rows = (last_minute - first_minute) // BOARD_STEP
+
+    def row_of(minute: int) -> int:
+        return (minute - first_minute) // BOARD_STEP + 1
+
+    def span_of(start: int, end: int) -> int:
+        return max(1, -(-(end - first_minute) // BOARD_STEP) + 1 - row_of(start))
+
+    by_key = {column.key: column for column in columns}
+    busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for appointment, day, local_start, local_end, start_min, end_min in placed:
+        subject_key = f"r{appointment.room_id}" if by_room else f"p{appointment.practitioner_id}"
+        column = by_key.get(f"{subject_key}-{day:%Y%m%d}")
+        if column is None:
+            continue
+        column.blocks.append(
+            Block(
+                appointment=appointment,
+                row=row_of(start_min),
+                span=span_of(start_min, end_min),
+                local_start=local_start,
+                local_end=local_end,
+                actions=calendar_actions(appointment, now=now, manage=manage, check_out=check_out),
+            )
+        )
+        if appointment.holds_time:
+            busy[column.key].append((appointment.start, appointment.blocked_until))
+
+    for appointment in elsewhere:
+        day = appointment.start.astimezone(zone).date()
+        busy[f"p{appointment.practitioner_id}-{day:%Y%m%d}"].append(
+            (appointment.start, appointment.blocked_until)
+        )
+
+    for column in columns:
+        # Lanes: a visit that overlaps an earlier one in the column goes to the first lane free at its start.
+        lane_ends: list[int] = []
+        for block in column.blocks:
+            for lane, end in enumerate(lane_ends):
+                if end <= block.row:
+                    lane_ends[lane] = block.row + block.span
+                    block.lane = lane + 1
+                    break
+            else:
+                lane_ends.append(block.row + block.span)
+                block.lane = len(lane_ends)
+        column.lanes = max(1, len(lane_ends))
+        held = busy.get(column.key, [])
+        for start_min, end_min in windows[column.key]:
+            column.bands.append((row_of(start_min), span_of(start_min, end_min)))
+            cell = -(-start_min // CELL_MINUTES) * CELL_MINUTES
+            while cell + CELL_MINUTES <= end_min:
+                wall = datetime.combine(column.day, time(cell // 60, cell % 60)).replace(tzinfo=zone)
+                instant = wall.astimezone(UTC)
+                until = instant + timedelta(minutes=CELL_MINUTES)
+                free = instant > now and not any(s < until and instant < e for s, e in held)
+                column.cells.append(Cell(row_of(cell), CELL_MINUTES // BOARD_STEP, wall, free))
+                cell += CELL_MINUTES
+
+    now_minute = _minute(local_now)
+    now_row = (
+        row_of(now_minute) if local_now.date() in days and first_minute <= now_minute < last_minute else None
+    )
+    return Board(
+        location=location,
+        days=days,
+        columns=columns,
+        appointments=appointments,
+        first_minute=first_minute,
+        rows=rows,
+        hours=[(row_of(m), time(m // 60, m % 60)) for m in range(first_minute, last_minute, CELL_MINUTES)],
+        closed=closed,
+        now_row=now_row,
+        now=local_now,
+    )

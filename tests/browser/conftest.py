@@ -38,6 +38,12 @@ VIEWPORTS = {
         "has_touch": True,
         "device_scale_factor": 2,
     },
+    "tablet": {
+        "viewport": {"width": 820, "height": 1180},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
     "desktop": {"viewport": {"width": 1280, "height": 900}},
 }
 DEFAULT_TIMEOUT_MS = 15_000
@@ -86,13 +92,20 @@ def phone_context(browser, live_site):
 
 
 @pytest.fixture
+def tablet_context(browser, live_site):
+    context = _new_context(browser, live_site, "tablet")
+    yield context
+    context.close()
+
+
+@pytest.fixture
 def desktop_context(browser, live_site):
     context = _new_context(browser, live_site, "desktop")
     yield context
     context.close()
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+@pytest.fixture(params=["phone", "desktop"])
 def viewport(request) -> str:
     """Runs the test once at a phone viewport and once at a desktop one."""
     return request.param

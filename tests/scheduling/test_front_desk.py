@@ -78,7 +78,7 @@ def test_day_calendar_lists_the_practitioners_appointments_at_local_times(clinic
     html = response.content.decode()
     assert response.status_code == 200
     assert f'href="{page(mine)}"' in html and f'href="{page(other)}"' not in html
-    assert '<th scope="row">10:00</th>' in html  # 14:00 UTC shown as New York time, times as row headers
+    assert "10:00 AM – 10:30 AM" in html  # 14:00 UTC shown as New York time
     assert "Patient, Test0" in html
     event = audits(AuditEvent.Action.LIST).get()
     assert f"ids {mine.pk}" in event.detail and "Test0" not in event.detail
@@ -89,9 +89,7 @@ def test_week_calendar_per_room_with_previous_and_next(clinic, fd):
     friday = book(clinic, clinic.at(16, day=DAY.replace(day=7)), practitioner=clinic.other_practitioner)
     html = fd.get(CALENDAR, {"view": "week", "date": "06/05/2030", "room": clinic.room.pk}).content.decode()
     assert f'href="{page(monday)}"' in html and f'href="{page(friday)}"' in html
-    table = html.index('class="listing acu-calendar"')
-    head = html[table : html.index("</thead>", table)]
-    assert head.count('<th scope="col"') == 8  # time + Monday..Sunday
+    assert html.count('<section class="acu-board__col') == 7  # Monday..Sunday, side by side
     assert "date=05%2F27%2F2030" in html and "date=06%2F10%2F2030" in html  # previous and next week
 
 
