@@ -227,6 +227,9 @@ WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# /admin/snippets/ lists every snippet the user may see. Without this it lists only snippets without a menu item
+# of their own, and as every snippet here has one, the page refused everybody (superusers included).
+WAGTAILSNIPPETS_MENU_SHOW_ALL = True
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 # Staff rich text is limited to these features; Wagtail's whitelist (and nh3 on save) strip the rest.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
