@@ -99,7 +99,8 @@ class LocationForm(WagtailAdminModelForm):
                 room = form.instance
                 if (
                     room.pk
-                    and rooms._should_delete_form(form)
+                    and "DELETE" in form.fields
+                    and form["DELETE"].data
                     and Appointment.objects.filter(room_id=room.pk).exists()
                 ):
                     self.add_error(

@@ -31,6 +31,10 @@ from .setup_checks import affected_scope, outside_availability, upcoming_holding
 from .setup_forms import AppointmentTypeForm, LocationForm, PractitionerForm, WorkingHoursForm
 
 CONFIRM_FIELD = "confirm_outside_hours"
+NOT_SAVED = (
+    "Not saved: this change leaves booked appointments outside hours. Check the list, then tick the box to "
+    "save."
+)
 
 
 class NeedsConfirmation(Exception):
@@ -129,8 +133,6 @@ class AffectedAppointmentsMixin:
 
 
 class SetupCreateView(AffectedAppointmentsMixin, snippet_views.CreateView):
-    template_name = "scheduling/setup/create.html"
-
     def save_instance(self):
         parent = super().save_instance
         return self.checked_change(self.form.instance, parent, verb="created")
@@ -140,14 +142,13 @@ class SetupCreateView(AffectedAppointmentsMixin, snippet_views.CreateView):
             return super().form_valid(form)
         except NeedsConfirmation as exc:
             self.affected = exc
+            self.produced_error_message = NOT_SAVED
             form.instance.pk = None
             form.instance._state.adding = True
             return self.form_invalid(form)
 
 
 class SetupEditView(AffectedAppointmentsMixin, snippet_views.EditView):
-    template_name = "scheduling/setup/edit.html"
-
     def save_instance(self):
         parent = super().save_instance
         return self.checked_change(self.form.instance, parent, verb="changed")
@@ -157,23 +158,28 @@ class SetupEditView(AffectedAppointmentsMixin, snippet_views.EditView):
             return super().form_valid(form)
         except NeedsConfirmation as exc:
             self.affected = exc
+            self.produced_error_message = NOT_SAVED
             return self.form_invalid(form)
 
 
 class SetupDeleteView(AffectedAppointmentsMixin, snippet_views.DeleteView):
-    template_name = "scheduling/setup/delete.html"
-
     def delete_action(self):
         parent = super().delete_action
         return self.checked_change(self.object, parent, verb="deleted")
 
     def form_valid(self, form):
+        pk = self.object.pk
         try:
             with transaction.atomic():
                 return super().form_valid(form)
         except NeedsConfirmation as exc:
             self.affected = exc
+            self.object.pk = pk  # the delete was rolled back
+            messages.warning(
+                self.request, NOT_SAVED.replace("Not saved", "Not deleted").replace("save", "delete")
+            )
         except ProtectedError:
+            self.object.pk = pk
             messages.error(
                 self.request,
                 f"{self.object} has appointments and cannot be deleted. Mark it not active (or not in use) "
@@ -187,6 +193,9 @@ class SetupViewSet(SnippetViewSet):
     edit_view_class = SetupEditView
     delete_view_class = SetupDeleteView
     inspect_view_enabled = True
+    create_template_name = "scheduling/setup/create.html"
+    edit_template_name = "scheduling/setup/edit.html"
+    delete_template_name = "scheduling/setup/delete.html"
 
 
 class LocationViewSet(SetupViewSet):
