@@ -31,6 +31,9 @@ from .setup_checks import affected_scope, outside_availability, upcoming_holding
 from .setup_forms import AppointmentTypeForm, LocationForm, PractitionerForm, WorkingHoursForm
 
 CONFIRM_FIELD = "confirm_outside_hours"
+# The browser's own date and time pickers (keyboard and screen-reader friendly), not the admin's pop-up calendar.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 NOT_SAVED = (
     "Not saved: this change leaves booked appointments outside hours. Check the list, then tick the box to "
     "save."
@@ -102,6 +105,14 @@ class AffectedAppointmentsMixin:
         user = self.request.user
         sees_names = user.has_perm("clinical.view_patient")
         may_open = selectors.can_view_schedule(user)
+        # Showing patients (names or initials) is a read of patient data: recorded, references only.
+        audit.record(
+            actor=user,
+            action=AuditEvent.Action.LIST,
+            object_type="scheduling.appointment",
+            detail=f"clinic set-up: left outside hours if saved: {confirmation_value(self.affected.appointments)}",
+            request=self.request,
+        )
         rows = []
         for a in self.affected.appointments:
             local = a.start.astimezone(a.location.zone)
@@ -209,7 +220,10 @@ class LocationViewSet(SetupViewSet):
             FieldPanel("name"),
             FieldPanel("address"),
             FieldRowPanel([FieldPanel("state"), FieldPanel("time_zone")]),
-            FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")], heading="Opening hours"),
+            FieldRowPanel(
+                [FieldPanel("opens_at", widget=TIME), FieldPanel("closes_at", widget=TIME)],
+                heading="Opening hours",
+            ),
             InlinePanel(
                 "rooms", heading="Rooms", label="Room", panels=[FieldPanel("name"), FieldPanel("is_active")]
             ),
@@ -267,7 +281,7 @@ class PractitionerViewSet(SetupViewSet):
                     FieldPanel("state"),
                     FieldPanel("kind"),
                     FieldPanel("number"),
-                    FieldPanel("expires_on"),
+                    FieldPanel("expires_on", widget=DATE),
                 ],
             ),
         ],
@@ -283,10 +297,12 @@ class WorkingHoursViewSet(SetupViewSet):
     list_filter = ["practitioner", "location", "weekday"]
     edit_handler = ObjectList(
         [
-            FieldPanel("practitioner"),
-            FieldPanel("location"),
+            FieldPanel("practitioner", widget=forms.Select),
+            FieldPanel("location", widget=forms.Select),
             FieldPanel("weekday"),
-            FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="Hours"),
+            FieldRowPanel(
+                [FieldPanel("starts_at", widget=TIME), FieldPanel("ends_at", widget=TIME)], heading="Hours"
+            ),
         ],
         base_form_class=WorkingHoursForm,
     )
@@ -300,11 +316,13 @@ class AvailabilityExceptionViewSet(SetupViewSet):
     list_filter = ["kind", "practitioner"]
     edit_handler = ObjectList(
         [
-            FieldPanel("practitioner"),
+            FieldPanel("practitioner", widget=forms.Select),
             FieldPanel("kind", widget=forms.RadioSelect),
-            FieldPanel("date"),
-            FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")], heading="Times"),
-            FieldPanel("location"),
+            FieldPanel("date", widget=DATE),
+            FieldRowPanel(
+                [FieldPanel("starts_at", widget=TIME), FieldPanel("ends_at", widget=TIME)], heading="Times"
+            ),
+            FieldPanel("location", widget=forms.Select),
             FieldPanel("note"),
         ],
     )
@@ -318,8 +336,11 @@ class ClosureViewSet(SetupViewSet):
     list_filter = ["location"]
     edit_handler = ObjectList(
         [
-            FieldPanel("location"),
-            FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")], heading="Closed days"),
+            FieldPanel("location", widget=forms.Select),
+            FieldRowPanel(
+                [FieldPanel("starts_on", widget=DATE), FieldPanel("ends_on", widget=DATE)],
+                heading="Closed days",
+            ),
             FieldPanel("reason"),
         ],
     )

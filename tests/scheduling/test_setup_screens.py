@@ -363,6 +363,8 @@ def test_shortening_hours_lists_the_appointment_and_saves_only_once_confirmed(ad
     hours.refresh_from_db()
     assert hours.starts_at == time(8)  # nothing changed
     assert not AuditEvent.objects.filter(object_type="scheduling.workinghours").exists()
+    shown = AuditEvent.objects.get(action="list", object_type="scheduling.appointment")
+    assert shown.detail.endswith(f"left outside hours if saved: {booked.pk}")
 
     confirm = re.search(r'name="confirm_outside_hours" value="([^"]*)"', html).group(1)
     assert confirm == str(booked.pk)
