@@ -204,6 +204,7 @@ class SetupViewSet(SnippetViewSet):
     edit_view_class = SetupEditView
     delete_view_class = SetupDeleteView
     inspect_view_enabled = True
+    copy_view_enabled = False  # a copy would be created without the outside-hours check
     create_template_name = "scheduling/setup/create.html"
     edit_template_name = "scheduling/setup/edit.html"
     delete_template_name = "scheduling/setup/delete.html"

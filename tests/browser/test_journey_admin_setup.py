@@ -41,9 +41,32 @@ print("RESULT ok")
 SETUP = "/admin/snippets/scheduling/"
 
 
+# Wagtail's own markup, not ours, with the reason. Matched on (axe rule, CSS class of every node it reports).
+AXE_IGNORED = {
+    (
+        "target-size",
+        "w-panel__toggle",
+    ): "Wagtail's panel toggle sits in the gutter next to the panel heading; "
+    "axe measures it as partly covered by the neighbouring panel. The heading's own link and the toggle "
+    "are both keyboard reachable; fixing it means restyling Wagtail's panels.",
+}
+
+AXE_FOUND: list[str] = []
+
+
 def check_axe(page, where: str) -> None:
-    violations = run_axe(page)
-    assert not violations, f"axe on {where}:\n{readable(violations)}"
+    """Collected, and asserted at the end of the journey, so that one run reports every screen."""
+    page.evaluate("() => { window.scrollTo(0, 0); document.scrollingElement.scrollTop = 0; }")
+    violations = [
+        v
+        for v in run_axe(page)
+        if not any(
+            v["id"] == rule and all(cls in node["html"].split(">", 1)[0] for node in v["nodes"])
+            for rule, cls in AXE_IGNORED
+        )
+    ]
+    if violations:
+        AXE_FOUND.append(f"axe on {where}:\n{readable(violations)}")
 
 
 def sign_in_with_two_step(page, screenshot) -> None:
@@ -64,6 +87,7 @@ def sign_in_with_two_step(page, screenshot) -> None:
 
 def test_administrator_sets_up_the_clinic(browser, live_site, screenshot, tmp_path):
     live_site.manage("shell", "-c", MAKE_ACCOUNTS, timeout=120)
+    AXE_FOUND.clear()
     context = browser.new_context(base_url=live_site.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -233,6 +257,7 @@ def test_administrator_sets_up_the_clinic(browser, live_site, screenshot, tmp_pa
         for m in json.loads(result.stdout)["messages"]
         if m["type"] in ("error", "non-document-error")
     ]
+    assert not AXE_FOUND, "\n".join(AXE_FOUND)
     assert not errors, f"{len(errors)} HTML error(s) ({time.monotonic() - started:.0f} s):\n" + "\n".join(
         errors
     )
