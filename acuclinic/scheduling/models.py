@@ -374,7 +374,9 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.practitioner.name}: {self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        from acuclinic.core.timefmt import clock_range
+
+        return f"{self.practitioner.name}: {self.get_weekday_display()} {clock_range(self.starts_at, self.ends_at)}"
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

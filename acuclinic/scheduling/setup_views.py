@@ -18,12 +18,13 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
-from acuclinic.core.timefmt import clock
+from acuclinic.core.timefmt import clock, short_date
 
 from . import selectors
 from .models import AppointmentType, AvailabilityException, Closure, Location, Practitioner, WorkingHours
@@ -38,6 +39,18 @@ NOT_SAVED = (
     "Not saved: this change leaves booked appointments outside hours. Check the list, then tick the box to "
     "save."
 )
+
+
+class ClockColumn(Column):
+    """A time of day as everywhere else: “10:00 AM”."""
+
+    def get_value(self, instance):
+        return clock(getattr(instance, self.name))
+
+
+class DateColumn(Column):
+    def get_value(self, instance):
+        return short_date(getattr(instance, self.name))
 
 
 class NeedsConfirmation(Exception):
@@ -214,7 +227,13 @@ class LocationViewSet(SetupViewSet):
     model = Location
     icon = "home"
     menu_label = "Locations and rooms"
-    list_display = ["name", "state", "time_zone", "opens_at", "closes_at"]
+    list_display = [
+        "name",
+        "state",
+        "time_zone",
+        ClockColumn("opens_at", label="Opens"),
+        ClockColumn("closes_at", label="Closes"),
+    ]
     search_fields = ["name"]
     edit_handler = ObjectList(
         [
@@ -294,7 +313,13 @@ class WorkingHoursViewSet(SetupViewSet):
     model = WorkingHours
     icon = "time"
     menu_label = "Weekly hours"
-    list_display = ["practitioner", "location", "weekday", "starts_at", "ends_at"]
+    list_display = [
+        "practitioner",
+        "location",
+        "weekday",
+        ClockColumn("starts_at", label="From"),
+        ClockColumn("ends_at", label="Until"),
+    ]
     list_filter = ["practitioner", "location", "weekday"]
     edit_handler = ObjectList(
         [
@@ -313,7 +338,15 @@ class AvailabilityExceptionViewSet(SetupViewSet):
     model = AvailabilityException
     icon = "calendar-alt"
     menu_label = "Time off and extra hours"
-    list_display = ["practitioner", "kind", "date", "starts_at", "ends_at", "location", "note"]
+    list_display = [
+        "practitioner",
+        "kind",
+        DateColumn("date", label="Date"),
+        ClockColumn("starts_at", label="From"),
+        ClockColumn("ends_at", label="Until"),
+        "location",
+        "note",
+    ]
     list_filter = ["kind", "practitioner"]
     edit_handler = ObjectList(
         [
@@ -333,7 +366,12 @@ class ClosureViewSet(SetupViewSet):
     model = Closure
     icon = "calendar-alt"
     menu_label = "Closures and holidays"
-    list_display = ["location", "starts_on", "ends_on", "reason"]
+    list_display = [
+        "location",
+        DateColumn("starts_on", label="First day"),
+        DateColumn("ends_on", label="Last day"),
+        "reason",
+    ]
     list_filter = ["location"]
     edit_handler = ObjectList(
         [
