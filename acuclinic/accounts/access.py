@@ -112,6 +112,21 @@ WAGTAIL_CHECKS: dict[str, str | frozenset[str]] = {
     "wagtailsnippets_core_servicealert:list": frozenset({ADMINISTRATORS}),
     "wagtailusers_users:index": frozenset({ADMINISTRATORS}),
     "wagtailusers_groups:index": frozenset({ADMINISTRATORS}),
+    # /admin/snippets/ lists the snippets a user may see: anyone with at least one.
+    "wagtailsnippets:index": frozenset({FRONT_DESK, ADMINISTRATORS}),
+    # Clinic set-up (scheduling/setup_views.py): administrators set the clinic up; the front desk reads the
+    # practitioners and keeps weekly hours, time off / extra hours and closures up to date.
+    **{
+        f"wagtailsnippets_scheduling_{model}:{view}": frozenset({ADMINISTRATORS})
+        for model in ("practitioner", "location", "appointmenttype")
+        for view in ("list", "add")
+    },
+    "wagtailsnippets_scheduling_practitioner:list": frozenset({FRONT_DESK, ADMINISTRATORS}),
+    **{
+        f"wagtailsnippets_scheduling_{model}:{view}": frozenset({FRONT_DESK, ADMINISTRATORS})
+        for model in ("workinghours", "availabilityexception", "closure")
+        for view in ("list", "add")
+    },
 }
 
 # Prefixes of URL names that belong to Wagtail's admin (closed to anonymous visitors; Wagtail's permissions).

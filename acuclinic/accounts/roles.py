@@ -54,7 +54,8 @@ ROLES: dict[str, Role] = {
                 "clinical.add_patient",
                 "clinical.change_patient",
                 "clinical.export_patient",
-                # The schedule: bookings, series, the waitlist, and the hours/time off/closures they depend on.
+                # The schedule: bookings, series, the waitlist, and the hours/time off/closures they depend on
+                # (Clinic set-up: practitioners read-only; weekly hours, time off / extra hours and closures).
                 "scheduling.view_appointment",
                 "scheduling.add_appointment",
                 "scheduling.change_appointment",
@@ -89,7 +90,6 @@ ROLES: dict[str, Role] = {
                 "clinical.view_clinical_record",
                 "clinical.change_clinical_record",
                 "scheduling.view_appointment",  # their own day (scoped to the practitioner in the views)
-                "scheduling.view_practitioner",
             ),
         ),
         Role(
@@ -132,7 +132,16 @@ ROLES: dict[str, Role] = {
                 "scheduling.change_schedulingsettings",
                 *(
                     f"scheduling.{verb}_{model}"
-                    for model in ("practitioner", "licence", "location", "room", "appointmenttype")
+                    for model in (
+                        "practitioner",
+                        "licence",
+                        "location",
+                        "room",
+                        "appointmenttype",
+                        "workinghours",
+                        "availabilityexception",
+                        "closure",
+                    )
                     for verb in ("view", "add", "change", "delete")
                 ),
                 "core.add_servicealert",

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 US_STATE = re.compile(r"^[A-Za-z]{2}$")  # clean() upper-cases it
@@ -34,7 +36,7 @@ def validate_time_zone(value: str):
         )
 
 
-class Practitioner(models.Model):
+class Practitioner(ClusterableModel):  # clusterable: its licences are edited inline (Clinic set-up)
     name = models.CharField(max_length=120)
     credentials = models.CharField(max_length=120, blank=True, help_text="e.g. “L.Ac., Dipl. Ac. (NCCAOM)”")
     is_active = models.BooleanField(default=True, help_text="Shown to patients and bookable.")
@@ -91,7 +93,7 @@ class Licence(models.Model):
         MD = "MD", "Physician (MD/DO) with acupuncture privileges"
         OTHER = "other", "Other"
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="licences")
+    practitioner = ParentalKey(Practitioner, on_delete=models.CASCADE, related_name="licences")
     state = models.CharField(
         max_length=2, validators=[validate_state], help_text="Two-letter code, e.g. “NY”."
     )
@@ -116,7 +118,7 @@ class Licence(models.Model):
         self.number = (self.number or "").strip()
 
 
-class Location(models.Model):
+class Location(ClusterableModel):  # clusterable: its rooms are edited inline (Clinic set-up)
     name = models.CharField(max_length=120, unique=True)
     address = models.TextField(blank=True)
     state = models.CharField(
@@ -156,7 +158,7 @@ class Location(models.Model):
 
 
 class Room(models.Model):
-    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="rooms")
+    location = ParentalKey(Location, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=60)
     is_active = models.BooleanField(default=True)
 
@@ -372,7 +374,9 @@ class WorkingHours(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.practitioner.name}: {self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        from acuclinic.core.timefmt import clock_range
+
+        return f"{self.practitioner.name}: {self.get_weekday_display()} {clock_range(self.starts_at, self.ends_at)}"
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

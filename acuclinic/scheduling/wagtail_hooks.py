@@ -178,3 +178,15 @@ def register_calendar_feeds_menu_item():
         icon_name="date",
         order=900,
     )
+
+
+# --- Clinic set-up (setup_views.py): practitioners, hours, time off, closures, visit types, locations -----------
+def _register_clinic_setup():
+    from wagtail.snippets.models import register_snippet
+
+    from .setup_views import ClinicSetupGroup
+
+    register_snippet(ClinicSetupGroup)
+
+
+_register_clinic_setup()

@@ -232,6 +232,9 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # Approving a workflow publishes the approved revision without the approver holding "publish": medical reviewers do
 # not, so they cannot publish outside the workflow (acuclinic/content/workflow_actions.py).
 WAGTAIL_FINISH_WORKFLOW_ACTION = "acuclinic.content.workflow_actions.publish_approved"
+# /admin/snippets/ lists every snippet the user may see. Without this it lists only snippets without a menu item
+# of their own, and as every snippet here has one, the page refused everybody (superusers included).
+WAGTAILSNIPPETS_MENU_SHOW_ALL = True
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 # Staff rich text is limited to these features; Wagtail's whitelist (and nh3 on save) strip the rest.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
