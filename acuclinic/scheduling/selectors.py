@@ -301,11 +301,12 @@ def movable(appointment: Appointment) -> bool:
 # --- the desk's free times --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class FreeTime:
     start: datetime  # local, at the location
     practitioner: Practitioner
     room_id: int
+    url: str = ""  # the page's link that picks it (set by the view)
 
 
 @dataclass
