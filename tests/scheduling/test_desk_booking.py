@@ -381,7 +381,8 @@ def test_hostile_desk_forms_get_a_message_next_to_the_field(clinic, desk, day, a
     assert Appointment.objects.count() == 1
 
 
-def test_unknown_choices_in_the_search_get_a_message(clinic, desk):
-    response = desk.get(BOOK, search(clinic, appointment_type="999999", practitioner="x", patient="abc"))
+@pytest.mark.parametrize("value", ["999999", "99999999999999999999999", "x"])
+def test_unknown_choices_in_the_search_get_a_message(clinic, desk, value):
+    response = desk.get(BOOK, search(clinic, appointment_type=value, practitioner=value, patient=value))
     assert response.status_code == 200
     assert "Choose a visit type from the list." in response.content.decode()
