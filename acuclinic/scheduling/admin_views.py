@@ -541,7 +541,10 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
         )
         for free_day in days:
             for free in free_day.times:
-                free.url = self.url_with(start=f"{free.start:{START_FORMAT}}")
+                free.url = self.url_with(start=f"{free.start:{START_FORMAT}}") + "#picked"
+        if search.data.get("date") != f"{day_from:%m/%d/%Y}" and "date" not in search.errors:
+            search.data = search.data.copy()  # the "From" field shows the first day shown
+            search.data["date"] = f"{day_from:%m/%d/%Y}"
         step = timedelta(days=FREE_DAYS)
         context.update(
             appointment_type=appointment_type,
