@@ -16,7 +16,7 @@ from django.utils import timezone
 from acuclinic.accounts.roles import ADMINISTRATORS, FRONT_DESK
 
 from .availability import SLOT_GRID
-from .models import Appointment, AppointmentType, Licence, Location, Practitioner, Room
+from .models import Appointment, AppointmentType, Licence, Location, Practitioner, Room, WorkingHours
 from .services import OPEN_STATUSES, local_start, window_for
 
 LICENCE_WARNING_DAYS = 60
@@ -314,6 +314,7 @@ class FreeDay:
     day: date
     closed: str = ""  # the closure's reason, when the clinic is closed that day
     times: list[FreeTime] = field(default_factory=list)
+    weekly_hours: bool = True  # anyone searched for has weekly hours there on this weekday
 
 
 def desk_free_days(
@@ -351,6 +352,14 @@ def desk_free_days(
     result = {day_from + timedelta(days=n): FreeDay(day_from + timedelta(days=n)) for n in range(days)}
     for day, reason in closed.items():
         result[day].closed = reason
+    who = (
+        [practitioner] if practitioner is not None else appointment_type.practitioners.filter(is_active=True)
+    )
+    weekdays = set(
+        WorkingHours.objects.filter(location=location, practitioner__in=who).values_list("weekday", flat=True)
+    )
+    for free_day in result.values():
+        free_day.weekly_hours = free_day.day.weekday() in weekdays
     seen = set()
     for slot in slots:
         if practitioner is None:

@@ -116,6 +116,7 @@ def test_the_free_times_shown_are_those_of_the_slot_search(clinic, desk):
     assert datetime(2030, 6, 3, 14, 0) not in starts and datetime(2030, 6, 3, 13, 30) not in starts
     assert not any(s.date() in (SUNDAY, HOLIDAY) for s in starts)
     assert ">11:30 AM<" in html and "Closed: Staff day" in html and "Eastern Time" in html
+    assert "No working hours" in html  # Sunday
     # Previous and next days, and the date jump.
     assert "date=05%2F27%2F2030" in html and "date=06%2F10%2F2030" in html
     html = desk.get(BOOK, search(clinic, date="06/10/2030")).content.decode()
