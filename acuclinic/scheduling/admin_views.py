@@ -236,7 +236,10 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
         today = timezone.now().astimezone(zone).date()
         day_from = search.value("date") or today
         if "free-practitioner" not in params:
-            search = MoveFreeTimesForm(initial={"practitioner": obj.practitioner_id})
+            search = MoveFreeTimesForm(initial={"practitioner": obj.practitioner_id, "date": day_from})
+        elif not search.data.get("free-date") and "date" not in search.errors:
+            search.data = search.data.copy()  # the "From" field shows the first day shown
+            search.data["free-date"] = f"{day_from:%m/%d/%Y}"
         days = selectors.desk_free_days(
             appointment_type=obj.appointment_type,
             location=obj.location,
