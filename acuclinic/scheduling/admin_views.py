@@ -229,17 +229,23 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
     def move_free_times(self, obj) -> dict:
         """The free times to move to: the appointment's visit type at its location, for its practitioner unless
         another (or any) is asked for, a week from today or the day asked for; its own time is not a conflict."""
-        search = MoveFreeTimesForm(self.request.GET)
         params = self.request.GET
-        practitioner = search.value("practitioner") if "free-practitioner" in params else obj.practitioner
         zone = obj.location.zone
         today = timezone.now().astimezone(zone).date()
-        day_from = search.value("date") or today
-        if "free-practitioner" not in params:
-            search = MoveFreeTimesForm(initial={"practitioner": obj.practitioner_id, "date": day_from})
-        elif not search.data.get("free-date") and "date" not in search.errors:
-            search.data = search.data.copy()  # the "From" field shows the first day shown
-            search.data["free-date"] = f"{day_from:%m/%d/%Y}"
+        if not any(key.startswith("free-") for key in params):
+            search = MoveFreeTimesForm(initial={"practitioner": obj.practitioner_id, "date": today})
+            practitioner, day_from = obj.practitioner, today
+        else:
+            data = params.copy()
+            if (
+                "free-practitioner" not in data
+            ):  # the appointment's own practitioner unless another is asked for
+                data["free-practitioner"] = str(obj.practitioner_id)
+            search = MoveFreeTimesForm(data)
+            practitioner = search.value("practitioner")
+            day_from = search.value("date") or today
+            if not data.get("free-date") and "date" not in search.errors:
+                data["free-date"] = f"{day_from:%m/%d/%Y}"  # the "From" field shows the first day shown
         days = selectors.desk_free_days(
             appointment_type=obj.appointment_type,
             location=obj.location,

@@ -387,3 +387,26 @@ def test_unknown_choices_in_the_search_get_a_message(clinic, desk, value):
     response = desk.get(BOOK, search(clinic, appointment_type=value, practitioner=value, patient=value))
     assert response.status_code == 200
     assert "Choose a visit type from the list." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"free-date": "12/31/9999", "free-practitioner": ""},
+        {"free-date": "01/01/0001"},
+        {"free-date": "garbage", "free-practitioner": "99999999999999999999999"},
+        {"pick": "x"},
+    ],
+)
+def test_hostile_input_on_the_moves_free_times_gets_a_message_not_a_500(clinic, desk, params):
+    appointment = booked(clinic, clinic.at(14))
+    response = desk.get(page(appointment), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="pick"' in html  # the free times from today are still shown
+    if "free-date" in params:
+        assert "Enter a date between 2000 and 2100" in html or "Enter the date as MM/DD/YYYY" in html
+    response = desk.post(f"{page(appointment)}move/", {"pick": "12/31/9999 25:00 x y"})
+    assert response.status_code == 400
+    appointment.refresh_from_db()
+    assert appointment.start == clinic.at(14)
