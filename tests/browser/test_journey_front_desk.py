@@ -188,6 +188,10 @@ def test_journey_front_desk_books_from_free_times_refuses_a_closed_day_and_check
     page.get_by_role("button", name=f"at {label}").click()
     expect(page.get_by_text("Booked:")).to_be_visible()
     screenshot(page, "05-booked")
+    # The appointment page offers the free times to move to (its own time is no conflict).
+    expect(page.get_by_role("heading", name="Free times for Follow-up treatment")).to_be_visible()
+    no_axe_violations(page, "appointment page with the move's free times")
+    valid_html(page, tmp_path, "appointment-page")
     booked = _result(live_site, APPOINTMENTS_OF.replace("PATIENT", str(data["patient"])))
     assert len(booked) == 2 and all(a["override"] is None for a in booked)
 
