@@ -112,10 +112,11 @@ ROLES: dict[str, Role] = {
         ),
         Role(
             MEDICAL_REVIEWERS,
-            "Approve the medical review of articles; no patient data.",
+            "Approve the medical review of articles (not their own submission); no patient data. No publishing "
+            "outside the workflow: an approval publishes (content.workflow_actions).",
             sees_patient_data=False,
             permissions=("wagtailadmin.access_admin",),
-            page_permissions={"articles": ("change_page", "publish_page")},
+            page_permissions={"articles": ("change_page",)},
         ),
         Role(
             ADMINISTRATORS,

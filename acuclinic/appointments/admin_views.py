@@ -72,6 +72,7 @@ class InboxView(FrontDeskRequiredMixin, WagtailAdminTemplateMixin, TemplateView)
         for row in rows:
             row.overdue = selectors.is_overdue(request=row, now=now, calendar=calendar)
             row.urgency_label = urgency_label(row.urgency)
+            row.first_contact_label = selectors.first_contact_label(row.urgency)
         querystring = _filter_querystring(self.request.GET)
         audit.record(
             actor=self.request.user,
@@ -242,7 +243,10 @@ class RequestDetailView(WagtailAdminTemplateMixin, TemplateView):
             urgency_label=urgency_label(obj.urgency),
             is_urgent=obj.urgency in selectors.URGENT_KEYS,
             overdue=selectors.is_overdue(request=obj, now=now, calendar=calendar),
-            deadline=calendar.deadline(obj.submitted_at),
+            deadline=selectors.first_contact_deadline(
+                urgency=obj.urgency, submitted_at=obj.submitted_at, calendar=calendar
+            ),
+            first_contact_label=selectors.first_contact_label(obj.urgency),
             red_flags=selectors.red_flag_rows(request=obj),
             urgency_reasons=selectors.urgency_reason_labels(request=obj),
             preferred_times=list(obj.preferred_times.all()),
@@ -336,9 +340,13 @@ class ReopenView(RequestActionView):
     form_name = "reopen_form"
 
     def perform(self, form):
-        if self.object.status != AppointmentRequest.Status.ENDED:
-            raise ValidationError("This request is still open.")
         was_spam = self.object.is_spam
+        if self.object.status != AppointmentRequest.Status.ENDED:
+            if not was_spam:
+                raise ValidationError("This request is still open.")
+            # An urgent request kept open as “possible spam”: the desk says it is real.
+            services.reopen_request(request=self.object, by=self.request.user)
+            return "Marked as not spam."
         services.reopen_request(request=self.object, by=self.request.user)
         return "Request recovered from spam and reopened." if was_spam else "Request reopened."
 

@@ -10,12 +10,16 @@ from django.db.models import Count, Q, QuerySet, Window
 from django.utils import timezone
 
 from .models import AppointmentRequest
-from .triage import NEW_PAIN_OLDER_THAN, NEW_PAIN_YOUNGER_THAN, URGENCY_LABELS, Urgency
+from .triage import FIRST_CONTACT, NEW_PAIN_OLDER_THAN, NEW_PAIN_YOUNGER_THAN, URGENCY_LABELS, Urgency
 
 WORK_PERMISSION = "appointments.work_appointmentrequest"
 
 # Levels that put a request in the banner at the top of every front-desk page until someone acknowledges it.
 URGENT_KEYS = (Urgency.EMERGENCY.key, Urgency.URGENT_TODAY.key)
+
+# Spam is hidden from every view but "Spam", except emergency and urgent-today requests: those are never hidden,
+# only marked “possible spam” (a false positive there could be a patient in danger).
+SHOWN_DESPITE_SPAM = Q(is_spam=False) | Q(urgency__in=URGENT_KEYS)
 
 # Inbox filter values.
 STATUS_OPEN = "open"  # new or contacting: the default view
@@ -26,7 +30,7 @@ STATUS_CHOICES = [
     (AppointmentRequest.Status.NEW, "New"),
     (AppointmentRequest.Status.CONTACTING, "Contacting"),
     (AppointmentRequest.Status.ENDED, "Ended"),
-    (STATUS_ALL, "All (spam hidden)"),
+    (STATUS_ALL, "All (spam hidden, except urgent)"),
     (STATUS_SPAM, "Spam"),
 ]
 AGE_TODAY = "today"
@@ -81,10 +85,33 @@ class BusinessCalendar:
 
     open_weekdays: frozenset[int]
     zone: zoneinfo.ZoneInfo
+    # The opening window on an open day (the locations' earliest opening and latest closing); None = midnight.
+    opens: time = time.min
+    closes: time | None = None
+    closed_dates: frozenset[date] = frozenset()  # holidays: every location closed
 
     def is_open(self, day: date) -> bool:
+        if day in self.closed_dates:
+            return False
         # A clinic configured with no open day at all: count every day rather than loop forever.
         return not self.open_weekdays or day.weekday() in self.open_weekdays
+
+    def opening(self, day: date) -> datetime:
+        return self.at(day, self.opens)
+
+    def closing(self, day: date) -> datetime:
+        return self.at(day, self.closes) if self.closes else self.at(day + timedelta(days=1))
+
+    def next_opening(self, moment: datetime) -> datetime:
+        """`moment` itself when the clinic is open then, else when it next opens."""
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        if self.is_open(day):
+            if local < self.opening(day):
+                return self.opening(day)
+            if local < self.closing(day):
+                return local
+        return self.opening(self.next_open_day(day))
 
     def next_open_day(self, day: date) -> date:
         day += timedelta(days=1)
@@ -127,9 +154,63 @@ class BusinessCalendar:
         return self.at(self.previous_open_day(today))
 
 
+def first_contact_deadline(*, urgency, submitted_at: datetime, calendar: BusinessCalendar) -> datetime:
+    """When the desk must first contact the patient: the triage rule set's FIRST_CONTACT rule for the level, on the
+    clinic's calendar (open days, opening window, holidays). In the clinic's time zone."""
+    # A stored key; anything unknown (an old or blank row) counts as routine.
+    level = (
+        urgency
+        if isinstance(urgency, Urgency)
+        else Urgency.__members__.get(str(urgency).upper(), Urgency.ROUTINE)
+    )
+    rule = FIRST_CONTACT[level]
+    if rule.within == "now":
+        return submitted_at.astimezone(calendar.zone)
+    if rule.within == "same_day":
+        start = calendar.next_opening(submitted_at)
+        if start == submitted_at.astimezone(calendar.zone):  # open now: by today's closing
+            return calendar.closing(start.date())
+        return start  # closed now: at the next opening
+    return calendar.deadline(submitted_at)
+
+
+def first_contact_label(urgency) -> str:
+    """“within 1 business day”, “at once” … (“Not contacted <label>”)."""
+    try:
+        return FIRST_CONTACT[Urgency[str(urgency).upper()]].label
+    except KeyError:
+        return FIRST_CONTACT[Urgency.ROUTINE].label
+
+
 def business_calendar(*, clinic=None) -> BusinessCalendar:
+    """The clinic's open weekdays (Settings → Clinic), its opening window (the locations' earliest opening and latest
+    closing) and its holidays (days every location is closed)."""
+    from acuclinic.scheduling.models import Closure, Location
+
     clinic = clinic or clinic_settings()
-    return BusinessCalendar(open_weekdays=frozenset(clinic.open_weekdays), zone=clinic.zone)
+    windows = list(Location.objects.values_list("pk", "opens_at", "closes_at"))
+    opens, closes, closed = time.min, None, frozenset()
+    if windows:
+        opens = min(w[1] for w in windows)
+        closes = max(w[2] for w in windows)
+        since = timezone.now().astimezone(clinic.zone).date() - timedelta(days=90)
+        closed_at: dict[date, set[int]] = {}
+        for location_id, starts_on, ends_on in Closure.objects.filter(ends_on__gte=since).values_list(
+            "location_id", "starts_on", "ends_on"
+        ):
+            day = max(starts_on, since)
+            while day <= ends_on and day <= since + timedelta(days=730):
+                closed_at.setdefault(day, set()).add(location_id)
+                day += timedelta(days=1)
+        everywhere = {w[0] for w in windows}
+        closed = frozenset(day for day, where in closed_at.items() if where >= everywhere)
+    return BusinessCalendar(
+        open_weekdays=frozenset(clinic.open_weekdays),
+        zone=clinic.zone,
+        opens=opens,
+        closes=closes,
+        closed_dates=closed,
+    )
 
 
 def clinic_settings():
@@ -145,7 +226,9 @@ def is_overdue(
     *, request: AppointmentRequest, now: datetime, calendar: BusinessCalendar | None = None
 ) -> bool:
     """Not contacted (no attempt logged) within one business day of submission, and still open."""
-    if request.is_spam or request.status == AppointmentRequest.Status.ENDED:
+    if request.status == AppointmentRequest.Status.ENDED:
+        return False
+    if request.is_spam and request.urgency not in URGENT_KEYS:
         return False
     attempts = getattr(request, "attempt_count", None)
     if attempts is None:
@@ -153,7 +236,10 @@ def is_overdue(
     if attempts:
         return False
     calendar = calendar or business_calendar()
-    return calendar.deadline(request.submitted_at) < now
+    return (
+        first_contact_deadline(urgency=request.urgency, submitted_at=request.submitted_at, calendar=calendar)
+        < now
+    )
 
 
 # --- the inbox --------------------------------------------------------------------------------------------
@@ -179,7 +265,7 @@ def inbox_requests(
     if status == STATUS_SPAM:
         qs = qs.filter(is_spam=True)
     else:
-        qs = qs.filter(is_spam=False)
+        qs = qs.filter(SHOWN_DESPITE_SPAM)
         if status == STATUS_OPEN:
             qs = qs.exclude(status=AppointmentRequest.Status.ENDED)
         elif status in AppointmentRequest.Status.values:
@@ -223,12 +309,12 @@ def request_for_detail(*, pk: int) -> AppointmentRequest:
 
 
 def unacknowledged_urgent_requests() -> QuerySet:
-    """Emergency and urgent-today requests nobody has acknowledged yet (spam excluded, like its e-mail)."""
+    """Emergency and urgent-today requests nobody has acknowledged yet, possible spam included (marked so);
+    not one the desk has ended as spam."""
     return (
-        AppointmentRequest.objects.filter(
-            urgency__in=URGENT_KEYS, urgent_acknowledged_at__isnull=True, is_spam=False
-        )
-        .only("pk", "reference", "urgency", "urgency_rank", "submitted_at")
+        AppointmentRequest.objects.filter(urgency__in=URGENT_KEYS, urgent_acknowledged_at__isnull=True)
+        .exclude(is_spam=True, status=AppointmentRequest.Status.ENDED)
+        .only("pk", "reference", "urgency", "urgency_rank", "submitted_at", "is_spam")
         .annotate(total=Window(Count("pk")))  # how many in all, on every row: one query for the banner
         .order_by("-urgency_rank", "submitted_at", "pk")
     )

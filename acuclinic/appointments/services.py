@@ -114,6 +114,10 @@ def submit_appointment_request(
 
 
 def _create_with_unique_reference(*, fields, red_flag_answers, result, token, channel, spam_reason):
+    # Spam is stored ended, out of sight, except an emergency or urgent-today request: that one stays open, in the
+    # inbox and the urgent banner, marked “possible spam” — a patient in trouble who filled the form in a hurry
+    # (or with autofill) must never be hidden (issue 10).
+    ends_as_spam = bool(spam_reason) and result.urgency < triage.Urgency.URGENT_TODAY
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -127,9 +131,9 @@ def _create_with_unique_reference(*, fields, red_flag_answers, result, token, ch
                     urgency_reasons=list(result.reasons),
                     is_spam=bool(spam_reason),
                     spam_reason=spam_reason,
-                    status=AppointmentRequest.Status.ENDED if spam_reason else AppointmentRequest.Status.NEW,
-                    end_reason=AppointmentRequest.EndReason.SPAM if spam_reason else "",
-                    ended_at=timezone.now() if spam_reason else None,
+                    status=AppointmentRequest.Status.ENDED if ends_as_spam else AppointmentRequest.Status.NEW,
+                    end_reason=AppointmentRequest.EndReason.SPAM if ends_as_spam else "",
+                    ended_at=timezone.now() if ends_as_spam else None,
                 )
         except IntegrityError as exc:
             if (

@@ -16,6 +16,7 @@ from django_tasks import task
 
 from acuclinic.core import outbox
 from acuclinic.core.outbox import BACKOFF_FIRST_SECONDS, BACKOFF_MAX_SECONDS, backoff  # noqa: F401 - documented here
+from acuclinic.core.selectors import phones_down_alert
 
 from .models import AppointmentRequest, RequestNotification
 from .triage import URGENCY_LABELS
@@ -58,10 +59,16 @@ def _message(notification: RequestNotification) -> tuple[str, str, list[str]]:
         "",
         "Someone from our office will contact you, usually within one business day.",
     ]
-    if clinic.phone:
-        lines.append(f"Our phone number: {clinic.phone_display}")
-    if clinic.contact_email:
-        lines.append(f"Our e-mail: {clinic.contact_email}")
+    phones_down = phones_down_alert()
+    if phones_down:
+        lines.append(
+            f"Our phones are not working at the moment. Please e-mail us at {phones_down.contact_email}"
+        )
+    else:
+        if clinic.phone:
+            lines.append(f"Our phone number: {clinic.phone_display}")
+        if clinic.contact_email:
+            lines.append(f"Our e-mail: {clinic.contact_email}")
     lines += ["", clinic.emergency_notice]
     return subject, "\n".join(lines) + "\n", [request.email]
 
@@ -73,7 +80,8 @@ def send_request_notification(notification_pk: int) -> str:
         recipients = [r for r in recipients if r]
         if not recipients:
             return outbox.NO_RECIPIENT
-        return lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        sender = outbox.sender_address()
+        return lambda: send_mail(subject, body, sender, recipients, fail_silently=False)
 
     return outbox.deliver(
         model=RequestNotification,

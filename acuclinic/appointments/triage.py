@@ -118,6 +118,40 @@ NEW_PAIN_YOUNGER_THAN = 20
 NEW_PAIN_OLDER_THAN = 50
 
 
+# How soon the front desk must first contact the patient, per level: a clinic rule that follows from what the patient
+# was told (clinical-rules §1). The deadline itself is computed from the clinic's open days, opening window and
+# closures by appointments.selectors.first_contact_deadline.
+@dataclass(frozen=True)
+class FirstContactRule:
+    within: str  # "now" | "same_day" | "next_business_day"
+    label: str  # how the back office says it: "Not contacted <label>"
+    source: str
+
+
+FIRST_CONTACT: dict[Urgency, FirstContactRule] = {
+    Urgency.EMERGENCY: FirstContactRule(
+        "now",
+        "at once",
+        "clinical-rules §1, emergency now: the patient was told to call 911 or go to an emergency department now; "
+        "the desk calls back at once, whatever the hours",
+    ),
+    Urgency.URGENT_TODAY: FirstContactRule(
+        "same_day",
+        "the same day (by closing time, or at the next opening)",
+        "clinical-rules §1, urgent, same day: the patient was told to get medical care today; by today's closing "
+        "if the clinic is open, else at its next opening",
+    ),
+    Urgency.SOON: FirstContactRule(
+        "next_business_day",
+        "within 1 business day",
+        "clinical-rules §1, see a doctor soon: no same-day rule; the clinic's 1-business-day standard",
+    ),
+    Urgency.ROUTINE: FirstContactRule(
+        "next_business_day", "within 1 business day", "the clinic's 1-business-day standard (README)"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class TriageResult:
     urgency: Urgency

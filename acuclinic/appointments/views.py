@@ -7,7 +7,7 @@ from wagtail.models import Site
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
 from acuclinic.core.models import ClinicSettings
-from acuclinic.core.selectors import active_service_alerts
+from acuclinic.core.selectors import phones_down_alert
 
 from .forms import AppointmentRequestForm, form_stamp, request_fields_from
 from .models import AppointmentRequest
@@ -31,6 +31,7 @@ def client_ip(request) -> str:
 @require_http_methods(["GET", "POST"])
 def request_appointment(request):
     clinic = clinic_for(request)
+    handoff = None
     if request.method == "POST":
         form = AppointmentRequestForm(request.POST, clinic=clinic)
         if form.is_valid():
@@ -50,14 +51,49 @@ def request_appointment(request):
         # Keep the same token so a corrected resubmission is still one request.
         status = 400
     else:
+        # Sent here from online booking ("Ask us to book it"): what they chose and typed there, from the session.
+        handoff = request.session.pop(BOOKING_HANDOFF_KEY, None)
         form = AppointmentRequestForm(
-            clinic=clinic, initial={"token": uuid.uuid4().hex, "started": form_stamp()}
+            clinic=clinic,
+            initial={"token": uuid.uuid4().hex, "started": form_stamp(), **initial_from_booking(handoff)},
         )
         status = 200
     if request.method == "POST" and not request.POST.get("started"):
         form.data = form.data.copy()
         form.data["started"] = form_stamp()
-    return render(request, "appointments/request_form.html", {"form": form, "clinic": clinic}, status=status)
+    context = {"form": form, "clinic": clinic}
+    if handoff:
+        context["from_booking"] = handoff
+    return render(request, "appointments/request_form.html", context, status=status)
+
+
+BOOKING_HANDOFF_KEY = "booking_handoff"  # set by scheduling.booking_views (the online booking's way out)
+
+
+def initial_from_booking(handoff) -> dict:
+    """The request form's initial values from the online booking's choices: nothing about health."""
+    if not isinstance(handoff, dict):
+        return {}
+    initial = {
+        name: str(handoff[name])
+        for name in ("first_name", "last_name", "date_of_birth", "email", "phone")
+        if handoff.get(name)
+    }
+    if handoff.get("patient_status") in ("new", "returning"):
+        initial["patient_status"] = handoff["patient_status"]
+    if handoff.get("practitioner"):
+        initial["preferred_practitioner"] = handoff["practitioner"]
+    if handoff.get("date"):
+        initial["preferred_date_1"] = handoff["date"]
+        initial["preferred_time_1"] = handoff.get("time_of_day") or "any"
+    if handoff.get("visit"):
+        wanted = f"I would like to book: {handoff['visit']}"
+        if handoff.get("when"):
+            wanted += f", {handoff['when']}"
+        if handoff.get("practitioner_name"):
+            wanted += f", with {handoff['practitioner_name']}"
+        initial["message"] = wanted + "."
+    return initial
 
 
 def form_after_csrf_failure(request):
@@ -76,7 +112,7 @@ def appointment_received(request, token: str):
         return render(request, "appointments/received_expired.html", status=404)
     appointment_request = get_object_or_404(AppointmentRequest, pk=pk)
     clinic = clinic_for(request)
-    phones_down = next((a for a in active_service_alerts() if a.phones_down and a.contact_email), None)
+    phones_down = phones_down_alert()
     return render(
         request,
         "appointments/received.html",

@@ -387,6 +387,12 @@ class MedicalReviewTask(AbstractGroupApprovalTask):
             and self._user_in_groups(user)
         )
 
+    @staticmethod
+    def _submitted_by(obj, user) -> bool:
+        """The user sent this article to review: a reviewer may not approve their own submission."""
+        state = getattr(obj, "current_workflow_state", None)
+        return bool(state and user.is_authenticated and state.requested_by_id == user.pk)
+
     def user_can_access_editor(self, obj, user):
         return self._is_medical_reviewer(user)
 
@@ -395,13 +401,15 @@ class MedicalReviewTask(AbstractGroupApprovalTask):
         return not (user.is_superuser or self._is_medical_reviewer(user))
 
     def get_actions(self, obj, user):
-        if self._is_medical_reviewer(user):
+        if self._is_medical_reviewer(user) and not self._submitted_by(obj, user):
             return [("reject", "Request changes", True), ("approve", "Approve medical review", True)]
         return []
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
         if self._is_medical_reviewer(user):
-            return self.task_states.filter(status=TaskState.STATUS_IN_PROGRESS)
+            return self.task_states.filter(status=TaskState.STATUS_IN_PROGRESS).exclude(
+                workflow_state__requested_by=user
+            )
         return TaskState.objects.none()
 
     def get_form_for_action(self, action):
@@ -415,6 +423,8 @@ class MedicalReviewTask(AbstractGroupApprovalTask):
         from .forms import MedicalReviewApprovalForm
         from .services import record_medical_review
 
+        if action_name in ("approve", "reject") and task_state.workflow_state.requested_by_id == user.pk:
+            raise PermissionDenied("You cannot review your own submission: another medical reviewer must.")
         if action_name == "approve":
             if task_state.status != TaskState.STATUS_IN_PROGRESS:
                 raise PermissionDenied("This medical review is no longer awaiting approval.")

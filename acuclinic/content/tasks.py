@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from acuclinic.core.outbox import sender_address
+
 from .models import MedicalReviewTask
 from .selectors import articles_due_for_review
 from .templatetags.content_tags import review_date
@@ -66,7 +68,7 @@ def reminder_message(user, items: list[dict]) -> EmailMessage:
             "report_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("content_review_due"),
         },
     )
-    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return EmailMessage(subject, body, sender_address(), [user.email])
 
 
 @task()

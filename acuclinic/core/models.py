@@ -287,3 +287,22 @@ class PeriodicRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.period}"
+
+
+class DemoClinic(models.Model):
+    """The marker of the demo clinic (patients, visits, requests) that `load_initial_data` adds once.
+
+    ``anchor_date`` is the day it was first loaded, in the clinic's time zone: every demo date is relative to it, so a
+    fresh install never shows a stale demo, and running the loader again moves and duplicates nothing.
+    """
+
+    key = models.CharField(max_length=20, unique=True, default="demo", editable=False)
+    anchor_date = models.DateField(help_text="The day the demo clinic was first loaded.")
+    today = models.DateField(help_text="The demo's “today”: the anchor, or the next day the clinic was open.")
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "demo clinic"
+
+    def __str__(self):
+        return f"Demo clinic loaded on {self.anchor_date:%Y-%m-%d}"

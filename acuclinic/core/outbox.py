@@ -21,6 +21,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import formataddr
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,21 @@ from django.utils import timezone
 BACKOFF_FIRST_SECONDS = 15
 BACKOFF_MAX_SECONDS = 60 * 60
 SEND_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def sender_address() -> str:
+    """Who every e-mail is from: the clinic (Settings → Clinic: practice name and e-mail), e.g.
+    "Acuclinic Back Pain & Acupuncture <hello@…>"; without a clinic address, DEFAULT_FROM_EMAIL (the environment's,
+    in production). Every sender uses this, never DEFAULT_FROM_EMAIL directly."""
+    from wagtail.models import Site
+
+    from .models import ClinicSettings
+
+    site = Site.objects.filter(is_default_site=True).first()
+    clinic = ClinicSettings.for_site(site) if site else None
+    if clinic and clinic.contact_email:
+        return formataddr((clinic.practice_name, clinic.contact_email))
+    return settings.DEFAULT_FROM_EMAIL
 
 
 def backoff(attempts: int) -> timedelta:

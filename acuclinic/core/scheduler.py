@@ -138,6 +138,16 @@ register(
     )
 )
 
+register(
+    PeriodicJob(
+        # An arrived visit nobody checked out is completed once its day has ended at its location (the patient
+        # came; that is what makes them a returning patient). Each visit is checked out once, however often this runs.
+        name="check-out-finished-days",
+        period=every(minutes=30),
+        task="acuclinic.scheduling.lifecycle_tasks.check_out_finished_days",
+    )
+)
+
 
 def enqueue_due_jobs(
     now: datetime | None = None, jobs: list[PeriodicJob] | None = None

@@ -36,6 +36,15 @@ def active_service_alerts(*, at=None) -> list[ServiceAlert]:
     return alerts
 
 
+def phones_down_alert(*, at=None) -> ServiceAlert | None:
+    """The active alert saying the phones are down (it always gives an e-mail address), or None.
+
+    The one place that decides whether the site and its e-mails may tell people to call: every "call us", "we will
+    call you" and tel: link asks this (templates through the ``phones_down`` context value).
+    """
+    return next((a for a in active_service_alerts(at=at) if a.phones_down and a.contact_email), None)
+
+
 _SEVERITY_ORDER = {
     ServiceAlert.Severity.CRITICAL: 0,
     ServiceAlert.Severity.WARNING: 1,

@@ -44,6 +44,20 @@ class BookingDetailsForm(forms.Form):
                 widget.attrs["aria-describedby"] = " ".join(dict.fromkeys(described))
                 widget.attrs["aria-invalid"] = "true"
 
+    identity_error = ""
+    IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "email", "phone")
+    IDENTITY_ERROR_ID = "id_identity-error"
+
+    def add_identity_error(self, message: str) -> None:
+        """The details do not match a record of a patient treated here: one message next to the fields that are
+        matched (not a guess at which of them is wrong), in the summary too; what was typed stays."""
+        self.identity_error = message
+        self.add_error(None, message)
+        for name in self.IDENTITY_FIELDS:
+            widget = self.fields[name].widget
+            described = [part for part in widget.attrs.get("aria-describedby", "").split() if part]
+            widget.attrs["aria-describedby"] = " ".join(dict.fromkeys([self.IDENTITY_ERROR_ID, *described]))
+
     def clean_first_name(self):
         return _no_control_chars(self.cleaned_data["first_name"]).strip()
 

@@ -25,8 +25,9 @@ from wagtail.models import Site
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
 from acuclinic.appointments.services import over_rate_limit
-from acuclinic.appointments.views import client_ip, clinic_for
+from acuclinic.appointments.views import BOOKING_HANDOFF_KEY, client_ip, clinic_for
 from acuclinic.clinical import services as clinical_services
+from acuclinic.core.timefmt import clock, long_date
 
 from . import availability, services
 from .booking_forms import BookingDetailsForm, CancelBookingForm
@@ -38,10 +39,12 @@ from .models import (
     Practitioner,
     SchedulingSettings,
 )
+from .selectors import is_returning_patient
 
 logger = logging.getLogger(__name__)
 
 DAYS_SHOWN = 14  # days with free times listed per page of the day step
+WHO = ("new", "returning")
 
 
 def manage_token(appointment: Appointment) -> str:
@@ -80,6 +83,21 @@ class Choice:
             self.practitioner = offering.filter(is_active=True, slug=slug).first()
         self.day = _parse_day(params.get("day"))
         self.start = _parse_instant(params.get("start"))
+        # Who the visit is for, asked first: "new" (first visit here) or "returning" (treated here before).
+        self.who = params.get("who") if params.get("who") in WHO else None
+
+    @property
+    def is_new(self) -> bool:
+        return self.who == "new"
+
+    @property
+    def type_closed_to_them(self) -> bool:
+        """A new patient chose a visit that only patients treated here before may book online."""
+        return (
+            self.is_new
+            and self.appointment_type is not None
+            and not self.appointment_type.new_patients_may_book_online
+        )
 
     @property
     def practitioner_param(self) -> str:
@@ -95,6 +113,8 @@ class Choice:
             params["type"] = self.appointment_type.pk
         if self.practitioner_param:
             params["practitioner"] = self.practitioner_param
+        if self.who:
+            params["who"] = self.who
         params.update({k: v for k, v in extra.items() if v is not None})
         return urlencode(params)
 
@@ -105,6 +125,20 @@ def online_types():
         .distinct()
         .order_by("duration_minutes", "name")
     )
+
+
+def who_for(appointment_type: AppointmentType) -> str:
+    """Who may book the visit online, in plain words: from the type's setting, so it is always true."""
+    if appointment_type.new_patients_may_book_online:
+        return "For new patients and returning patients"
+    return "For patients who have been treated here before"
+
+
+def phones_down_alert():
+    """The active service alert that says our phones are not working (and gives an e-mail address), or None."""
+    from acuclinic.core.selectors import active_service_alerts
+
+    return next((a for a in active_service_alerts() if a.phones_down and a.contact_email), None)
 
 
 def _get(queryset, value):
@@ -143,11 +177,23 @@ def book(request):
     if choice.location is None:
         context["locations"] = Location.objects.filter(rooms__is_active=True).distinct()
         return render(request, "scheduling/book/location.html", context)
-    if choice.appointment_type is None:
+    if choice.appointment_type is None and choice.who is None:
+        # The first question: it decides which visits can be booked online, before anything is chosen.
+        return render(request, "scheduling/book/who.html", context)
+    if choice.appointment_type is None or choice.type_closed_to_them:
         types = online_types()
         if choice.practitioner is not None:
             types = types.filter(practitioners=choice.practitioner)
+        types = list(types)
+        for appointment_type in types:
+            appointment_type.who_for = who_for(appointment_type)
+        if choice.is_new:
+            context["closed_types"] = [t for t in types if not t.new_patients_may_book_online]
+            types = [t for t in types if t.new_patients_may_book_online]
         context["types"] = types
+        context["refused_type"] = choice.appointment_type if choice.type_closed_to_them else None
+        context["refused_types"] = [choice.appointment_type] if choice.type_closed_to_them else []
+        context["phones_down"] = phones_down_alert()
         return render(request, "scheduling/book/type.html", context)
     if choice.practitioner is None and not choice.any_practitioner:
         context["practitioners"] = choice.appointment_type.practitioners.filter(is_active=True).order_by(
@@ -202,20 +248,34 @@ def _distinct_starts(slots, zone):
 def details(request):
     clinic = clinic_for(request)
     choice = Choice(request.GET if request.method == "GET" else request.POST)
+    if (
+        request.method == "POST"
+        and request.POST.get("handoff")
+        and choice.location
+        and choice.appointment_type
+    ):
+        # "Ask us to book it": the request form, with what they chose (and typed) carried over in the session.
+        _hand_off(request, choice)
+        return redirect("request_appointment")
     if choice.location is None or choice.appointment_type is None or choice.start is None:
         return redirect(f"{reverse('booking_start')}?{choice.query()}")
     if choice.practitioner is None and not choice.any_practitioner:
+        return redirect(f"{reverse('booking_start')}?{choice.query()}")
+    if choice.type_closed_to_them:
         return redirect(f"{reverse('booking_start')}?{choice.query()}")
     today = timezone.localtime(timezone.now(), choice.location.zone).date()
     context = {
         "clinic": clinic,
         "choice": choice,
         "local_start": choice.start.astimezone(choice.location.zone),
+        "phones_down": phones_down_alert(),
     }
     if request.method == "GET":
         context["form"] = BookingDetailsForm(today=today)
         return render(request, "scheduling/book/details.html", context)
 
+    if request.POST.get("as_new") and choice.appointment_type.new_patients_may_book_online:
+        choice.who = "new"  # "Book as a new patient" after a returning claim found no record
     form = BookingDetailsForm(request.POST, today=today)
     context["form"] = form
     if not form.is_valid():
@@ -223,6 +283,12 @@ def details(request):
     if over_rate_limit(ip=client_ip(request)):
         form.add_error(None, "Too many bookings from this connection. Please call us to book.")
         return render(request, "scheduling/book/details.html", context, status=429)
+    refusal = _eligibility(choice=choice, data=form.cleaned_data)
+    if refusal is not None:
+        form.add_identity_error(refusal)
+        context["no_match"] = True
+        context["may_book_as_new"] = choice.appointment_type.new_patients_may_book_online
+        return render(request, "scheduling/book/details.html", context, status=400)
     try:
         appointment = _book(choice=choice, data=form.cleaned_data)
     except services.SlotTaken as taken:
@@ -238,6 +304,63 @@ def details(request):
         return render(request, "scheduling/book/details.html", context, status=400)
     messages.success(request, "Your appointment is booked.")
     return redirect("booking_manage", token=manage_token(appointment))
+
+
+def _eligibility(*, choice: Choice, data) -> str | None:
+    """Why the details do not fit who they said they are (shown next to the name and birth date), or None.
+
+    "Treated here before" must match a record (names, birth date, phone or e-mail, as the booking itself
+    matches) — and, for a visit only returning patients may book online, one with a visit that took place
+    (``selectors.is_returning_patient``). Nothing is created or changed here."""
+    if choice.who != "returning":
+        return None
+    patient = clinical_services.find_matching_patient(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data["date_of_birth"],
+        phone=data["phone"],
+        email=data["email"],
+    )
+    if patient is None:
+        return (
+            "We could not find your record with these details. Check your name and date of birth as we have them, "
+            "and the e-mail address or phone number you gave us."
+        )
+    if not choice.appointment_type.new_patients_may_book_online and not is_returning_patient(patient):
+        return (
+            "We found your record, but no visit of yours has taken place yet. "
+            f"{choice.appointment_type.name} can be booked online after your first visit."
+        )
+    return None
+
+
+def _hand_off(request, choice: Choice) -> None:
+    """Keep the choices (and any details typed) in the session for the request form: never in a URL."""
+    form = BookingDetailsForm(request.POST, today=timezone.localdate())
+    form.is_valid()  # only what is valid is carried over; the request form asks again for the rest
+    typed = {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if value and name in ("first_name", "last_name", "email", "phone")
+    }
+    born = form.cleaned_data.get("date_of_birth")
+    if born:
+        typed["date_of_birth"] = born.strftime("%m/%d/%Y")
+    handoff = {
+        **typed,
+        "visit": choice.appointment_type.name,
+        "patient_status": choice.who or "",
+        "practitioner": choice.practitioner.pk if choice.practitioner else None,
+        "practitioner_name": str(choice.practitioner.name) if choice.practitioner else "",
+    }
+    if choice.start is not None:
+        local = choice.start.astimezone(choice.location.zone)
+        handoff["date"] = local.strftime("%m/%d/%Y")
+        handoff["time_of_day"] = (
+            "morning" if local.hour < 12 else "afternoon" if local.hour < 17 else "evening"
+        )
+        handoff["when"] = f"{long_date(local)} at {clock(local)}"
+    request.session[BOOKING_HANDOFF_KEY] = handoff
 
 
 def _book(*, choice: Choice, data) -> Appointment:

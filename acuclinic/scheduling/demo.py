@@ -1,12 +1,27 @@
-"""Demo scheduling data for `load_initial_data`: one location with two rooms and its holiday closures, licences, two
-appointment types.
+"""Demo scheduling data for `load_initial_data`: one location with three rooms and its holiday closures, licences, two
+appointment types whose descriptions say truthfully who each visit is for.
 
-Idempotent: run it again and nothing changes (existing rows are found by name and kept as they are).
+Idempotent: run it again and nothing changes (existing rows are found by name and kept as they are). A visit type is
+updated only while it still has no description, i.e. it was made by an earlier version of this loader and nobody has
+described it since: it then gets the description below and, for the first visit, is opened to new patients online.
+An administrator's own description (or choice) is never overwritten.
 """
 
 from datetime import date, time, timedelta
 
 from .models import AppointmentType, Closure, Licence, Location, Room, WorkingHours
+
+# name, minutes, buffer after, new patients may book online, who it is for (shown to patients when they choose).
+DEMO_APPOINTMENT_TYPES = [
+    (
+        "First visit with intake",
+        60,
+        15,
+        True,
+        "For new patients, or anyone returning after more than a year: history, exam and first treatment.",
+    ),
+    ("Follow-up treatment", 30, 10, False, "For patients who have been treated here before."),
+]
 
 
 def us_holidays(year: int) -> list[tuple[date, str]]:
@@ -31,7 +46,7 @@ def ensure_demo_schedule(practitioners):
             "time_zone": "America/New_York",
         },
     )
-    for room_name in ("Room 1", "Room 2"):
+    for room_name in ("Room 1", "Room 2", "Room 3"):  # one per practitioner: three can treat at once
         Room.objects.get_or_create(location=location, name=room_name)
     this_year = date.today().year
     for day, reason in us_holidays(this_year) + us_holidays(this_year + 1):
@@ -70,18 +85,27 @@ def ensure_demo_schedule(practitioners):
                 kind=Licence.Kind.LAC,
                 defaults={"practitioner": practitioner, "expires_on": date.today() + timedelta(days=2 * 365)},
             )
-    for name, minutes, buffer, new_patients in (
-        ("First visit with intake", 60, 15, False),
-        ("Follow-up treatment", 30, 10, False),
-    ):
+    for name, minutes, buffer, new_patients, description in DEMO_APPOINTMENT_TYPES:
         appointment_type, created = AppointmentType.objects.get_or_create(
             name=name,
             defaults={
                 "duration_minutes": minutes,
                 "buffer_after_minutes": buffer,
                 "new_patients_may_book_online": new_patients,
+                "description": description,
             },
         )
         if created:
             appointment_type.practitioners.set(practitioners)
+        elif not appointment_type.description:
+            # Made by the loader before visit types had descriptions, and not described by anyone since.
+            appointment_type.description = description
+            appointment_type.new_patients_may_book_online = new_patients
+            appointment_type.save(update_fields=["description", "new_patients_may_book_online"])
+    # A demo practitioner who offers nothing yet (the one added after the first release) offers both demo visits.
+    for practitioner in practitioners:
+        if not practitioner.appointment_types.exists():
+            practitioner.appointment_types.add(
+                *AppointmentType.objects.filter(name__in=[row[0] for row in DEMO_APPOINTMENT_TYPES])
+            )
     return location

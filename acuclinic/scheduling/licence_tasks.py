@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
+from acuclinic.core.outbox import sender_address
+
 from . import selectors
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ def warning_message(warnings: list[selectors.LicenceWarning], recipient: str) ->
             "admin_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("wagtailadmin_home"),
         },
     )
-    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    return EmailMessage(subject, body, sender_address(), [recipient])
 
 
 @task()

@@ -8,8 +8,10 @@ else about the patient's health — and clinic mails do not even name the patien
 from dataclasses import dataclass
 from email.mime.text import MIMEText
 
-from django.conf import settings
 from django.core.mail import EmailMessage
+
+from acuclinic.core.outbox import sender_address
+from acuclinic.core.selectors import phones_down_alert
 
 from . import ics, notifications
 from .models import Appointment, AppointmentNotification, AppointmentStatus, SchedulingSettings
@@ -63,7 +65,7 @@ class Mail:
     method: str = ""
 
     def email_message(self) -> EmailMessage:
-        message = EmailMessage(self.subject, self.body, settings.DEFAULT_FROM_EMAIL, self.to)
+        message = EmailMessage(self.subject, self.body, sender_address(), self.to)
         if self.calendar is not None:
             # text/calendar with its METHOD, as RFC 6047 (iMIP) asks, so mail apps offer "add to calendar".
             part = MIMEText(self.calendar.decode(), "calendar", "utf-8")
@@ -74,6 +76,9 @@ class Mail:
 
 
 def _contact_lines(clinic) -> list[str]:
+    phones_down = phones_down_alert()
+    if phones_down:  # never "call us" while the phones are down: the alert's address instead
+        return [f"Our phones are not working at the moment. Please e-mail us at {phones_down.contact_email}"]
     lines = []
     if clinic.phone:
         lines.append(f"Our phone number: {clinic.phone_display}")
@@ -97,7 +102,10 @@ def _manage_lines(appointment: Appointment, clinic) -> list[str]:
         notifications.booking_manage_url(appointment),
         f"Online changes are possible until {hours} hours before the appointment.",
     ]
-    if clinic.phone:
+    phones_down = phones_down_alert()
+    if phones_down:
+        lines[-1] += f" After that, please e-mail us at {phones_down.contact_email}."
+    elif clinic.phone:
         lines[-1] += f" After that, please call us at {clinic.phone_display}."
     return lines
 

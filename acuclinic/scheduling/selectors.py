@@ -16,7 +16,16 @@ from django.utils import timezone
 from acuclinic.accounts.roles import ADMINISTRATORS, FRONT_DESK
 
 from .availability import SLOT_GRID
-from .models import Appointment, AppointmentType, Licence, Location, Practitioner, Room, WorkingHours
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Licence,
+    Location,
+    Practitioner,
+    Room,
+    WorkingHours,
+)
 from .services import OPEN_STATUSES, local_start, window_for
 
 LICENCE_WARNING_DAYS = 60
@@ -77,6 +86,21 @@ def profile_locations(practitioner: Practitioner, *, on: date | None = None) -> 
 def bookable_pairs(*, on: date | None = None) -> list[tuple[Practitioner, Location]]:
     """Every (practitioner, location) that can be booked: the FHIR Schedules, in a stable order."""
     return [(p, loc) for p in public_practitioners() for loc in bookable_locations(p, on=on)]
+
+
+# --- patients -----------------------------------------------------------------------------------------------------
+
+# A visit that has happened: the patient came (arrived) and, usually, was checked out (completed).
+RETURNING_STATUSES = (AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED)
+
+
+def is_returning_patient(patient) -> bool:
+    """Whether the patient has been treated here before: one visit arrived or completed (the one place for this
+    rule: online booking's new-patient rule, the booking pages and the waitlist all ask here). A future booking,
+    a cancellation or a no-show does not make a patient returning; a patient not yet saved never is one."""
+    if patient is None or patient.pk is None:
+        return False
+    return Appointment.objects.filter(patient=patient, status__in=RETURNING_STATUSES).exists()
 
 
 # --- licences that expire ----------------------------------------------------------------------------------------

@@ -121,6 +121,7 @@ def book_appointment(
     request=None,
     desk: bool = False,
     override_reason: str | None = None,
+    new_booking: bool = True,
 ) -> Appointment:
     """Book one appointment, or raise ``ValidationError`` (not bookable) or ``SlotTaken`` (time not free).
 
@@ -128,6 +129,8 @@ def book_appointment(
     ``desk``: the front desk books from the free times: a time in the past, on a closed day or outside the
     practitioner's working hours is refused unless ``override_reason`` says why (stored on the appointment, the
     rules overridden named in the audit record). A double booking is never overridable.
+    ``new_booking``: False when this booking only replaces one the patient already holds for the same visit type
+    (a waitlist offer of an earlier time): the rules for new bookings (see ``check_bookable``) do not apply.
     """
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
@@ -147,6 +150,7 @@ def book_appointment(
         window=window,
         online=online,
         now=now,
+        new_booking=new_booking,
     )
     conflict = None
     try:
@@ -254,8 +258,9 @@ def reschedule_appointment(
     override_reason: str | None = None,
 ) -> Appointment:
     """Move an appointment in place (the same row, so the patient's manage link keeps working) to a new start and,
-    optionally, another practitioner or room; checked like a new booking. Raises ``ValidationError`` (not
-    movable, not bookable) or ``SlotTaken`` (time not free; its own current time does not count against it).
+    optionally, another practitioner or room; checked like a new booking, except for the rules that apply only to
+    new bookings (the new-patient rule: the visit is already booked). Raises ``ValidationError`` (not movable, not
+    bookable) or ``SlotTaken`` (time not free; its own current time does not count against it).
     ``desk`` and ``override_reason``: as for ``book_appointment``."""
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
@@ -277,6 +282,7 @@ def reschedule_appointment(
         window=window,
         online=online,
         now=now,
+        new_booking=False,
     )
     conflict = None
     try:
@@ -445,8 +451,45 @@ def check_out_appointment(*, appointment: Appointment, by, now: datetime | None 
         appointment.status = AppointmentStatus.COMPLETED
         appointment.completed_at = now
         appointment.save(update_fields=["status", "completed_at"])
-        audit.record(actor=by, action=AuditEvent.Action.CHANGE, obj=appointment, detail="status=completed")
+        audit.record(
+            actor=by,
+            action=AuditEvent.Action.CHANGE,
+            obj=appointment,
+            detail="status=completed"
+            if by is not None
+            else "status=completed automatically at the end of the day",
+        )
     return appointment
+
+
+def check_out_finished_days(*, now: datetime | None = None) -> int:
+    """The end-of-day job: check out (by the system) every arrived visit whose day, in its location's time zone,
+    has ended — nobody pressed "Check out", but the patient came, so the visit happened. Returns how many.
+
+    Exactly once and safe to run twice, or twice at the same time: each visit goes through
+    ``check_out_appointment``, which locks the row and leaves a completed visit as it is (no second audit event).
+    Visits still open (booked but never marked arrived) are left for the desk: arrived or no-show is theirs to say.
+    """
+    now = now or timezone.now()
+    done = 0
+    # Any visit ended before now may have finished its local day; the exact test is per location's zone.
+    candidates = (
+        Appointment.objects.filter(status=AppointmentStatus.ARRIVED, end__lte=now)
+        .select_related("location")
+        .order_by("end", "pk")
+    )
+    for appointment in candidates:
+        zone = appointment.location.zone
+        if (appointment.end - _TICK).astimezone(zone).date() >= now.astimezone(zone).date():
+            continue  # its day is still going on where it took place
+        try:
+            completed = check_out_appointment(appointment=appointment, by=None, now=now)
+        except ValidationError:
+            continue  # changed meanwhile (e.g. the desk corrected it): nothing to do
+        if completed.completed_at == now:
+            done += 1
+    logger.info("end-of-day check-out", extra={"completed": done})
+    return done
 
 
 def book_from_request(
@@ -518,16 +561,33 @@ def _first_conflict(*, patient, practitioner, room, window: Window, exclude_pk=N
 
 
 def check_bookable(
-    *, patient, practitioner, room, location, appointment_type, window, online, now, closures: bool = True
+    *,
+    patient,
+    practitioner,
+    room,
+    location,
+    appointment_type,
+    window,
+    online,
+    now,
+    new_booking=True,
+    closures: bool = True,
 ):
     """Raise ValidationError (every reason at once) if this visit may not be booked; conflicts are not checked.
 
     The rules for any booking: active practitioner and room, the type offered by the practitioner, a licence in
     the location's state on the local day, no closure day. With ``online`` also those a patient booking online
-    must meet: notice and horizon measured from ``now``, within the practitioner's availability, and a type
-    open to new patients unless the patient has a completed visit. ``book_appointment`` and
+    must meet: notice and horizon measured from ``now``, within the practitioner's availability, and — for a new
+    booking only — a type open to new patients unless the patient is returning
+    (``selectors.is_returning_patient``: an arrived or completed visit). ``book_appointment`` and
     ``reschedule_appointment`` call it; so does the waitlist, to offer only times the patient could book.
     ``closures=False``: the closure days are checked by the caller (the desk's rules, which an override lifts).
+
+    Which rules a move (``new_booking=False``) meets, rule by rule: notice, horizon, hours, licence, closures —
+    yes, they are about the new time; the patient's online cut-off (no change within N hours of the current
+    start) is checked by the patient's pages before they offer a move; the new-patient rule — no: it is about
+    whether this patient may book this visit at all, and the visit is already booked (by the desk, typically),
+    so a move the slot search offers is never refused for it.
     """
     errors = []
     if not practitioner.is_active:
@@ -548,7 +608,7 @@ def check_bookable(
                 code="not_licensed",
             )
         )
-    # Closure days refuse everyone, the desk included: nobody is there to open the door.
+    # Closure days refuse everyone: nobody is there to open the door (the desk only with a reason: closures=False).
     closed = {}
     if closures:
         closed = closed_days(location, local_day, (window.end - _TICK).astimezone(location.zone).date())
@@ -575,8 +635,9 @@ def check_bookable(
                     )
                 )
         if (
-            not appointment_type.new_patients_may_book_online
-            and not patient.appointments.filter(status=AppointmentStatus.COMPLETED).exists()
+            new_booking
+            and not appointment_type.new_patients_may_book_online
+            and not _is_returning_patient(patient)
         ):
             errors.append(
                 ValidationError(
@@ -652,7 +713,18 @@ def desk_rules_broken(
 
 
 def _check_desk_and_bookable(
-    *, desk, override_reason, patient, practitioner, room, location, appointment_type, window, online, now
+    *,
+    desk,
+    override_reason,
+    patient,
+    practitioner,
+    room,
+    location,
+    appointment_type,
+    window,
+    online,
+    now,
+    new_booking=True,
 ) -> tuple[list[str], str | None]:
     """check_bookable, and for the desk its free-time rules: (codes overridden, the reason to store or None).
 
@@ -675,6 +747,7 @@ def _check_desk_and_bookable(
             window=window,
             online=online,
             now=now,
+            new_booking=new_booking,
             closures=not (desk and not online),
         )
     except ValidationError as exc:
@@ -688,6 +761,12 @@ def _check_desk_and_bookable(
 def _override_note(overridden: list[str]) -> str:
     # Which rules were overridden, never the reason typed (it may say something about the patient's health).
     return f" override={','.join(overridden)}" if overridden else ""
+
+
+def _is_returning_patient(patient) -> bool:
+    from .selectors import is_returning_patient  # selectors import this module
+
+    return is_returning_patient(patient)
 
 
 def _patient_date(day: date) -> str:

@@ -268,6 +268,15 @@ def _under_offer(slot: FreedSlot) -> bool:
     )
 
 
+def _replaces_booked_visit(entry: WaitlistEntry, current: Appointment | None) -> bool:
+    """Whether taking the offer moves a visit the patient holds (same type) rather than booking a new one."""
+    return (
+        current is not None
+        and current.status in services.OPEN_STATUSES
+        and current.appointment_type_id == entry.appointment_type_id
+    )
+
+
 def _fits(*, entry: WaitlistEntry, slot: FreedSlot, practitioner, room, now) -> bool:
     appointment_type = entry.appointment_type
     window = services.window_for(appointment_type, slot.start)
@@ -278,7 +287,8 @@ def _fits(*, entry: WaitlistEntry, slot: FreedSlot, practitioner, room, now) -> 
     if current is not None and (not current.holds_time or slot.start >= current.start):
         return False  # only earlier than the booking they have (a cancelled one: nothing to move)
     try:
-        # The rules an online booking must meet (notice, horizon, hours, licence, type offered, new patients).
+        # The rules an online booking must meet (notice, horizon, hours, licence, type offered; new patients only
+        # for a new booking: an earlier time for a visit already booked is a move).
         services.check_bookable(
             patient=entry.patient,
             practitioner=practitioner,
@@ -288,6 +298,7 @@ def _fits(*, entry: WaitlistEntry, slot: FreedSlot, practitioner, room, now) -> 
             window=window,
             online=True,
             now=now,
+            new_booking=not _replaces_booked_visit(entry, current),
         )
     except ValidationError:
         return False
@@ -330,6 +341,7 @@ def accept_offer(*, entry: WaitlistEntry, now: datetime | None = None) -> Appoin
                 raise OfferNotOpen
             room = Room.objects.select_related("location").get(pk=entry.offered_room_id)
             old = entry.appointment
+            moving = _replaces_booked_visit(entry, old)
             if old is not None and old.holds_time:
                 # First, so that a new time overlapping the old one is not refused as the patient's own clash;
                 # if the booking then fails, the rollback restores the old appointment.
@@ -344,6 +356,7 @@ def accept_offer(*, entry: WaitlistEntry, now: datetime | None = None) -> Appoin
                 start=entry.offered_start,
                 online=True,
                 now=now,
+                new_booking=not moving,
             )
             entry.status = Status.BOOKED
             entry.save(update_fields=["status"])

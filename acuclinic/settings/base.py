@@ -227,6 +227,9 @@ WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# Approving a workflow publishes the approved revision without the approver holding "publish": medical reviewers do
+# not, so they cannot publish outside the workflow (acuclinic/content/workflow_actions.py).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "acuclinic.content.workflow_actions.publish_approved"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
 # Staff rich text is limited to these features; Wagtail's whitelist (and nh3 on save) strip the rest.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
@@ -285,6 +288,9 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 BENCHMARK_MINIMAL_VIEW = env_bool("BENCHMARK_MINIMAL_VIEW")
 
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.txt"
+# load_initial_data adds the demo clinic (fictional patients, visits, requests) only where this is on: `make run`
+# (dev settings) turns it on; production and tests leave it off (`--demo-clinic` asks for it explicitly).
+DEMO_CLINIC = env_bool("DEMO_CLINIC", False)
 
 ACUCLINIC_DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 ACUCLINIC_REVIEW_DUE_SOON_DAYS = 30

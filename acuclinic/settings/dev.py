@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, env_bool
 
 DEBUG = env_bool("DEBUG", True)
+DEMO_CLINIC = env_bool("DEMO_CLINIC", True)  # `make run`: fictional patients, visits and requests (README)
 
 _secret_file = VAR_DIR / "secret_key"
 if not SECRET_KEY:  # noqa: F405

@@ -408,3 +408,47 @@ def test_the_openapi_document_has_no_duplicate_keys(client):
 
     _json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=keep)
     assert duplicates == []
+
+
+def _follow_up_booking(clinic, hour=10):
+    start = clinic.at(hour)
+    slot = mapping.slot_id(
+        practitioner_id=clinic.practitioner.pk,
+        location_id=clinic.location.pk,
+        type_id=clinic.follow_up.pk,
+        start=start,
+    )
+    return booking(
+        clinic,
+        slot,
+        start=start,
+        end=(start + clinic.follow_up.duration).astimezone(UTC).isoformat(),
+    )
+
+
+def test_a_returning_patient_books_a_follow_up_through_the_api_and_a_new_one_is_refused(clinic, client):
+    """Issue 10: the API asks the same question as the booking pages (selectors.is_returning_patient): a visit
+    that took place (arrived or completed) makes a returning patient, a future booking does not."""
+    refused = post(client, _follow_up_booking(clinic))
+    assert refused.status_code == 422
+    assert "New patients book this visit with the front desk." in outcome(refused).issue[0].diagnostics
+    assert not Patient.objects.filter(first_name="Ana").exists()
+
+    ana = Patient.objects.create(
+        first_name="Ana", last_name="Lopez", date_of_birth="1970-01-02", email="ana@example.org"
+    )
+    earlier = clinic.at(9, day=DAY - timedelta(days=7))
+    Appointment.objects.create(
+        patient=ana,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        location=clinic.location,
+        appointment_type=clinic.first_visit,
+        start=earlier,
+        end=earlier + timedelta(hours=1),
+        blocked_until=earlier + timedelta(hours=1),
+        status="arrived",
+    )
+    response = post(client, _follow_up_booking(clinic))
+    assert response.status_code == 201, response.content
+    assert Appointment.objects.get(start=clinic.at(10)).patient == ana

@@ -681,11 +681,41 @@ def test_urgent_banner_on_every_page_until_acknowledged(demo, fd_client, frontde
     assert BANNER not in fd_client.get("/admin/account/").content.decode()
 
 
-def test_spam_with_emergency_answers_stays_out_of_the_banner_until_recovered(fd_client):
-    request = submit(flags=("bladder_bowel",), spam_reason="honeypot")
+@pytest.mark.parametrize("flags, urgency", [(("bladder_bowel",), "emergency"), (("fever",), "urgent_today")])
+def test_emergency_or_urgent_flagged_as_spam_is_never_hidden(fd_client, frontdesk, flags, urgency):
+    """Filled in under 3 s (or any spam signal) but triaged emergency/urgent: shown, marked “possible spam”."""
+    request = submit(flags=flags, spam_reason="too fast")
+    assert request.urgency == urgency and request.is_spam
+    assert request.status == "new"  # open, not ended as spam
+    assert listed(fd_client) == [request.reference]  # the default inbox
+    assert listed(fd_client, status="all") == [request.reference]
+    assert listed(fd_client, status="spam") == [request.reference]  # still findable under Spam
+    inbox = fd_client.get(INBOX).content.decode()
+    assert "Possible spam" in inbox.split(f'data-reference="{request.reference}"', 1)[1].split("</tr>", 1)[0]
+    home = fd_client.get("/admin/").content.decode()
+    banner = home.split(BANNER, 1)[1].split("</section>", 1)[0]
+    assert request.reference in banner and "possible spam" in banner
+    page = fd_client.get(detail(request)).content.decode()
+    assert "Possible spam" in page and "Not spam" in page
+    # The desk says it is a real patient: the flag goes, the request stays open and in the banner.
+    response = fd_client.post(f"{detail(request)}reopen/", follow=True)
+    assert response.status_code == 200
+    request.refresh_from_db()
+    assert not request.is_spam and request.status == "new"
+    banner = fd_client.get("/admin/").content.decode().split(BANNER, 1)[1].split("</section>", 1)[0]
+    assert request.reference in banner and "possible spam" not in banner
+    # Ending it deliberately as spam takes it out of the banner and the open list.
+    request2 = submit(flags=flags, spam_reason="honeypot", phone="+12125550100")
+    services.end_request(request=request2, by=frontdesk, reason="spam")
+    assert request2.reference not in listed(fd_client)
+    assert request2.reference not in fd_client.get("/admin/").content.decode().split(BANNER, 1)[1]
+
+
+def test_routine_spam_stays_hidden(fd_client):
+    request = submit(spam_reason="too fast")
+    assert request.is_spam and request.status == "ended"
+    assert listed(fd_client) == [] and listed(fd_client, status="all") == []
     assert BANNER not in fd_client.get("/admin/").content.decode()
-    fd_client.post(f"{detail(request)}reopen/")
-    assert request.reference in fd_client.get("/admin/").content.decode().split(BANNER, 1)[1]
 
 
 def test_acknowledging_a_routine_request_is_refused(fd_client):

@@ -135,6 +135,9 @@ def test_journey_6_book_a_follow_up_get_the_ics_and_cancel_by_the_link(mail_site
         page.goto("/")
         page.get_by_role("link", name="Book online").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment online")
+        # The first question decides which visits are shown (issue 10).
+        page.get_by_role("link", name=re.compile(r"^No, I have been treated here before")).click()
+        expect(page.get_by_role("heading", name="Which visit?")).to_be_visible()
         no_axe_violations(page, "visit type step")
         screenshot(page, "01-choose-visit")
         page.get_by_role("link", name=re.compile(r"^Follow-up treatment")).click()

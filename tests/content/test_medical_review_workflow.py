@@ -20,32 +20,63 @@ pytestmark = pytest.mark.django_db
 XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
 
-@pytest.fixture(autouse=True)
-def reviewers_may_publish(demo):
-    """Approving the last workflow step publishes the article *as the approver*, so Wagtail requires the
-    Medical reviewers group to hold "publish" on the articles. The demo setup grants it (tested below); the
-    fixture makes sure of it so that these tests exercise the workflow itself."""
-    grant_publish_to_reviewers()
-
-
-def grant_publish_to_reviewers():
+def test_demo_setup_gives_medical_reviewers_no_publish_permission(reviewer, moderator, article):
+    """Reviewers publish only by approving a review in the workflow; moderators and administrators publish."""
     GroupPagePermission.objects.get_or_create(
         group=Group.objects.get(name=MedicalReviewTask.REVIEWER_GROUP),
         page=ArticleIndexPage.objects.get(),
         permission=Permission.objects.get(codename="publish_page"),
     )
-
-
-def test_demo_setup_lets_a_medical_reviewer_publish_what_they_approve(reviewer, article):
-    GroupPagePermission.objects.filter(
-        permission__codename="publish_page", group__name="Medical reviewers"
-    ).delete()
     from django.core.management import call_command
 
     from tests.conftest import _Null
 
     call_command("load_initial_data", stdout=_Null())
-    assert article.permissions_for_user(reviewer).can_publish()
+    assert not GroupPagePermission.objects.filter(
+        group__name=MedicalReviewTask.REVIEWER_GROUP, permission__codename="publish_page"
+    ).exists()
+    assert not article.permissions_for_user(reviewer).can_publish()
+    assert article.permissions_for_user(moderator).can_publish()
+
+
+def test_a_reviewer_cannot_publish_outside_the_workflow(client, reviewer, article):
+    client.force_login(reviewer)
+    html = client.get(edit_url(article)).content.decode()
+    assert 'name="action-publish"' not in html
+    client.post(
+        edit_url(article),
+        edit_form_data(
+            article, title="Published behind the review's back", **{"action-publish": "action-publish"}
+        ),
+    )
+    article = ArticlePage.objects.get(pk=article.pk)
+    assert article.title != "Published behind the review's back"
+    assert not MedicalReview.objects.filter(article=article).exists()
+
+
+def test_a_reviewer_cannot_approve_their_own_submission(
+    client, reviewer, second_reviewer, reviewer_person, article
+):
+    state = submit_for_review(client, reviewer, article, standfirst="Checked by myself, for myself.")
+    # The submitter sees no approve action and is refused when they try anyway.
+    client.force_login(reviewer)
+    html = client.get(edit_url(article)).content.decode()
+    assert "Approve medical review" not in html
+    assert_refused(client.post(action_url(article, state), {"next_review_due": "2030-01-01"}, **XHR))
+    assert_refused(client.post(collect_url(article, state), {"next_review_due": "2030-01-01"}, **XHR))
+    state.refresh_from_db()
+    assert state.status == TaskState.STATUS_IN_PROGRESS
+    assert not MedicalReview.objects.filter(article=article).exists()
+    assert not MedicalReviewTask.objects.get().get_task_states_user_can_moderate(reviewer).exists()
+    # Another reviewer approves it, and the approval publishes it (without "publish" on the page tree).
+    client.force_login(second_reviewer)
+    assert "Approve medical review" in client.get(edit_url(article)).content.decode()
+    chosen = timezone.localdate() + relativedelta(months=12)
+    response = client.post(action_url(article, state), {"next_review_due": f"{chosen:%Y-%m-%d}"}, **XHR)
+    assert response.status_code == 200 and response.json()["step"] == "success"
+    article = ArticlePage.objects.get(pk=article.pk)
+    assert article.live and article.standfirst == "Checked by myself, for myself."
+    assert MedicalReview.objects.get(article=article).approved_by == second_reviewer
 
 
 def edit_url(page):
@@ -329,12 +360,17 @@ def test_superuser_publish_cancels_the_workflow_and_keeps_the_review_date(
     )
 
 
-def test_an_approval_that_cannot_publish_leaves_no_review(client, editor, reviewer, article):
+def test_an_approval_that_cannot_publish_leaves_no_review(client, editor, reviewer, article, monkeypatch):
     """Recording the review and approving the task are one transaction: if publishing fails, neither stays."""
+    from django.core.exceptions import PermissionDenied
+    from wagtail.models import Revision
+
     state = submit_for_review(client, editor, article)
-    GroupPagePermission.objects.filter(
-        group__name="Medical reviewers", permission__codename="publish_page"
-    ).delete()
+
+    def refuse(*args, **kwargs):
+        raise PermissionDenied("publishing refused")
+
+    monkeypatch.setattr(Revision, "publish", refuse)
     client.force_login(reviewer)
     client.raise_request_exception = False
     chosen = timezone.localdate() + relativedelta(months=12)

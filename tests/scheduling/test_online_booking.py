@@ -76,7 +76,9 @@ def choice(clinic, appointment_type=None, practitioner="any", **extra):
 def test_the_steps_lead_from_a_visit_type_to_free_times(client, clinic):
     start_page = client.get(reverse("booking_start"), {"location": clinic.location.pk})
     assert start_page.status_code == 200
-    assert "Follow-up (test)" in start_page.text
+    assert "Is this your first visit with us?" in start_page.text
+    types = client.get(reverse("booking_start"), {"location": clinic.location.pk, "who": "returning"})
+    assert "Follow-up (test)" in types.text
 
     who = client.get(reverse("booking_start"), {"location": clinic.location.pk, "type": clinic.follow_up.pk})
     assert "First available" in who.text and "Pat Needles" in who.text
@@ -345,8 +347,13 @@ def test_no_online_move_inside_the_cut_off(client, clinic):
 
 
 def test_a_profile_link_keeps_the_practitioner_through_the_visit_type_step(client, clinic):
-    types = client.get(
+    who = client.get(
         reverse("booking_start"), {"location": clinic.location.pk, "practitioner": "pat-needles"}
+    )
+    assert "practitioner=pat-needles" in who.text and "Is this your first visit with us?" in who.text
+    types = client.get(
+        reverse("booking_start"),
+        {"location": clinic.location.pk, "practitioner": "pat-needles", "who": "returning"},
     )
     assert "Which visit with Pat Needles?" in types.text
     assert "practitioner=pat-needles" in types.text
@@ -379,3 +386,172 @@ def test_the_days_list_shows_a_fortnight_of_days_with_times_then_later_days(clie
 
     later = client.get(reverse("booking_start"), choice(clinic, **{"from": "2030-06-21"}))
     assert re.findall(r"(\w+day, June \d+)", later.text)[0] == "Friday, June 21"
+
+
+# --- who the visit is for: asked first (issue 10) ---------------------------------------------------------------
+
+
+def test_the_first_step_asks_who_and_a_new_patient_sees_only_the_visits_open_to_them(client, clinic):
+    clinic.follow_up.description = "A treatment for a patient we know."
+    clinic.follow_up.save()
+    new = client.get(reverse("booking_start"), {"location": clinic.location.pk, "who": "new"})
+    assert new.status_code == 200
+    assert f"type={clinic.first_visit.pk}&amp;who=new" in new.text
+    assert "For new patients and returning patients" in new.text
+    # The follow-up is not offered to book, but named, with the way to ask for it.
+    assert f"type={clinic.follow_up.pk}&amp;who=new" not in new.text
+    assert "Ask us to book “Follow-up (test)”" in new.text
+
+    returning = client.get(reverse("booking_start"), {"location": clinic.location.pk, "who": "returning"})
+    assert f"type={clinic.follow_up.pk}&amp;who=returning" in returning.text
+    assert f"type={clinic.first_visit.pk}&amp;who=returning" in returning.text
+    assert "For patients who have been treated here before" in returning.text
+    assert "A treatment for a patient we know." in returning.text
+    # The choice is carried through every later step.
+    days = client.get(reverse("booking_start"), choice(clinic, who="returning"))
+    assert "who=returning" in days.text and "treated here before" in days.text
+
+
+def test_a_new_patient_who_asks_for_a_returning_patients_visit_is_told_at_once(client, clinic):
+    page = client.get(reverse("booking_start"), choice(clinic, who="new"))
+    assert page.status_code == 200
+    assert "New patients book “Follow-up (test)” with us, not online" in page.text
+    assert "Choose a day" not in page.text
+    details = client.get(
+        reverse("booking_details"), choice(clinic, who="new", start=clinic.at(10).isoformat())
+    )
+    assert details.status_code == 302
+
+
+def test_the_way_forward_says_e_mail_while_the_phones_are_down(client, clinic):
+    from acuclinic.core.models import ServiceAlert
+
+    ServiceAlert.objects.create(
+        message="Our phone line is down.",
+        phones_down=True,
+        contact_by="email",
+        contact_email="desk@example.org",
+    )
+    page = client.get(reverse("booking_start"), choice(clinic, who="new"))
+    assert "Our phones are not working at the moment: e-mail us at" in page.text
+    assert "desk@example.org" in page.text and "Or call us" not in page.text
+
+
+def returning_claim(clinic, appointment_type, **details):
+    return {
+        **choice(clinic, appointment_type=appointment_type, who="returning"),
+        "start": clinic.at(10).isoformat(),
+        **details,
+    }
+
+
+def test_a_returning_claim_that_matches_no_record_is_explained_next_to_the_fields(client, clinic):
+    patients = Patient.objects.count()
+    response = client.post(
+        reverse("booking_details"),
+        returning_claim(
+            clinic,
+            clinic.first_visit,
+            **details_of(clinic.patient, first_name="Nobody", email="no@example.org"),
+        ),
+    )
+    assert response.status_code == 400
+    assert "We could not find your record with these details." in response.text
+    assert 'id="id_identity-error"' in response.text
+    assert re.search(
+        r'id="id_first_name"[^>]*aria-describedby="id_identity-error', response.text
+    ) or re.search(r'aria-describedby="id_identity-error[^"]*"[^>]*id="id_first_name"', response.text)
+    assert 'value="Nobody"' in response.text and 'value="no@example.org"' in response.text
+    assert "Book as a new patient" in response.text  # the first visit is open to new patients
+    assert Patient.objects.count() == patients
+    assert not Appointment.objects.filter(start=clinic.at(10)).exists()
+
+    # "Book as a new patient": the same details, booked as a first visit.
+    booked = client.post(
+        reverse("booking_details"),
+        {
+            **returning_claim(
+                clinic,
+                clinic.first_visit,
+                **details_of(clinic.patient, first_name="Nobody", email="no@example.org"),
+            ),
+            "as_new": "1",
+        },
+    )
+    assert booked.status_code == 302
+    assert Appointment.objects.get(start=clinic.at(10)).patient.first_name == "Nobody"
+
+
+def test_a_returning_claim_for_a_returning_patients_visit_offers_the_request_form_with_everything_kept(
+    client, clinic
+):
+    details = details_of(clinic.patient, first_name="Nobody", email="no@example.org", phone="(212) 555-0199")
+    response = client.post(reverse("booking_details"), returning_claim(clinic, clinic.follow_up, **details))
+    assert response.status_code == 400
+    assert "Book as a new patient" not in response.text  # the follow-up is not open to new patients
+    assert "Ask us to book it (request form)" in response.text
+
+    handoff = client.post(
+        reverse("booking_details"), {**returning_claim(clinic, clinic.follow_up, **details), "handoff": "1"}
+    )
+    assert handoff.status_code == 302 and handoff["Location"] == reverse("request_appointment")
+    form = client.get(handoff["Location"])
+    assert "We kept what you chose online: Follow-up (test), Monday, June 3, 2030 at 10:00 AM." in form.text
+    assert 'value="Nobody"' in form.text and 'value="no@example.org"' in form.text
+    assert 'value="01/01/1980"' in form.text and 'value="06/03/2030"' in form.text
+    assert re.search(r'value="returning"[^>]*checked', form.text)
+    # Carried once: a later visit to the form starts empty.
+    assert 'value="Nobody"' not in client.get(reverse("request_appointment")).text
+
+
+def test_a_matched_record_without_a_visit_yet_cannot_book_a_follow_up_online(client, clinic):
+    # The desk booked their first visit for next week; it has not taken place.
+    book_appointment(
+        patient=clinic.other_patient,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        appointment_type=clinic.first_visit,
+        start=clinic.at(9, day=DAY + timedelta(days=7)),
+    )
+    clinic.other_patient.email = "other@example.org"
+    clinic.other_patient.save()
+    response = client.post(
+        reverse("booking_details"),
+        returning_claim(clinic, clinic.follow_up, **details_of(clinic.other_patient)),
+    )
+    assert response.status_code == 400
+    assert "We found your record, but no visit of yours has taken place yet." in response.text
+
+
+def test_a_patient_who_arrived_books_a_follow_up_online(client, clinic):
+    """Before: only a "completed" visit counted, and nothing ever completed one."""
+    clinic.other_patient.email = "arrived@example.org"
+    clinic.other_patient.save()
+    Appointment.objects.filter(patient=clinic.patient).update(patient=clinic.other_patient, status="arrived")
+    response = client.post(
+        reverse("booking_details"),
+        returning_claim(clinic, clinic.follow_up, **details_of(clinic.other_patient)),
+    )
+    assert response.status_code == 302
+    assert Appointment.objects.get(start=clinic.at(10)).patient == clinic.other_patient
+
+
+def test_a_patient_the_desk_booked_moves_online_to_a_time_offered(client, clinic):
+    """The bug: the move page offered free times, then refused the one tapped with "New patients book this visit
+    with the front desk" — the new-patient rule applied again to a visit already booked."""
+    from acuclinic.scheduling.booking_views import manage_token
+
+    booked = book_appointment(
+        patient=clinic.other_patient,  # never treated here
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        appointment_type=clinic.follow_up,
+        start=clinic.at(9, day=DAY + timedelta(days=2)),
+    )
+    link = reverse("booking_manage", kwargs={"token": manage_token(booked)})
+    offered = client.get(link + "move/", {"day": DAY.isoformat()})
+    assert "11:00 AM" in offered.text
+    response = client.post(link + "move/", {"start": clinic.at(11).isoformat()})
+    assert response.status_code == 302
+    booked.refresh_from_db()
+    assert booked.start == clinic.at(11)

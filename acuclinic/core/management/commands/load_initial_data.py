@@ -1,5 +1,6 @@
 """Set up a fresh site with demo content. Safe to run again: what exists already is left as it is."""
 
+import argparse
 import secrets
 import uuid
 from datetime import date
@@ -33,6 +34,7 @@ from acuclinic.content.models import (
 from acuclinic.core.demo_images import draw_illustration
 from acuclinic.core.models import ClinicSettings, HomePage, StandardPage
 from acuclinic.scheduling.demo import ensure_demo_schedule
+from acuclinic.scheduling.demo_clinic import ensure_demo_clinic
 from acuclinic.scheduling.models import Practitioner
 
 PRIVACY_INTRO = "How we use the information you give us when you ask for an appointment or read our articles."
@@ -56,13 +58,40 @@ privacy practices before you use it with real patients.</p>
 DEMO_PRACTITIONERS = [
     ("Casey Example", "L.Ac., Dipl. Ac. (NCCAOM)"),
     ("Morgan Sample", "L.Ac., DACM"),
+    ("Riley Placeholder", "L.Ac., MSOM"),
+]
+# The practitioner whom the demo clinician account signs in as ("My day", their calendar).
+DEMO_CLINICIAN_PRACTITIONER = "Casey Example"
+# username, last name, role (None: a superuser). One account for every role in acuclinic/accounts/roles.py.
+DEMO_ACCOUNTS = [
+    ("demo-admin", "Superuser", None),
+    ("demo-administrator", "Administrator", roles.ADMINISTRATORS),
+    ("demo-frontdesk", "Frontdesk", roles.FRONT_DESK),
+    ("demo-clinician", "Clinician", roles.CLINICIANS),
+    ("demo-editor", "Editor", roles.EDITORS),
+    ("demo-moderator", "Moderator", roles.MODERATORS),
+    ("demo-reviewer", "Reviewer", roles.MEDICAL_REVIEWERS),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the page tree, clinic settings, groups, the medical-review workflow and demo articles."
+    help = (
+        "Create the page tree, clinic settings, groups, the medical-review workflow, demo articles, practitioners "
+        "and demo accounts; with the demo clinic on (make run), also fictional patients, visits and requests."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo-clinic",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Add (or not) the demo clinic's fictional patients, visits and requests, once "
+            "(default: settings.DEMO_CLINIC, on for make run, off in production and tests).",
+        )
 
     def handle(self, *args, **options):
+        demo_clinic = settings.DEMO_CLINIC if options.get("demo_clinic") is None else options["demo_clinic"]
+        clinic_note = ""
         with transaction.atomic():
             home = self.home_page()
             site = self.site(home)
@@ -70,16 +99,19 @@ class Command(BaseCommand):
             articles_index, topics_index, people_index = self.sections(home)
             self.privacy_notice(home)
             groups = self.groups(articles_index)
-            reviewer_group, frontdesk_group = groups[roles.MEDICAL_REVIEWERS], groups[roles.FRONT_DESK]
-            self.workflow(articles_index, reviewer_group)
+            self.workflow(articles_index, groups[roles.MEDICAL_REVIEWERS])
             sources = self.sources()
             citations = self.citations(sources)
             people = self.people(people_index)
             topics = self.topics(topics_index)
             self.articles(articles_index, citations, people, topics)
-            self.practitioners()
-            credentials = self.demo_accounts(reviewer_group, people, frontdesk_group)
+            location = self.practitioners()
+            credentials = self.demo_accounts(groups, people)
+            if demo_clinic:
+                _marker, clinic_note = ensure_demo_clinic(location=location)
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
+        if clinic_note:
+            self.stdout.write(clinic_note)
         for line in credentials:
             self.stdout.write(line)
 
@@ -184,7 +216,7 @@ class Command(BaseCommand):
             Practitioner.objects.get_or_create(name=name, defaults={"credentials": credentials})[0]
             for name, credentials in DEMO_PRACTITIONERS
         ]
-        ensure_demo_schedule(practitioners)  # location, rooms, licences, appointment types
+        return ensure_demo_schedule(practitioners)  # location, rooms, licences, appointment types
 
     # --- library ---------------------------------------------------------------------------------------------
     def sources(self) -> dict[str, Source]:
@@ -356,8 +388,10 @@ class Command(BaseCommand):
         return image
 
     # --- accounts --------------------------------------------------------------------------------------------
-    def demo_accounts(self, reviewer_group, people, frontdesk_group) -> list[str]:
-        """Demo staff accounts get random passwords, kept in var/ (readable by the owner only) and printed."""
+    def demo_accounts(self, groups, people) -> list[str]:
+        """A demo staff account for every role, with random passwords kept in var/ (readable by the owner only) and
+        printed. demo-admin is a superuser (Django's own admin power); demo-administrator is what a clinic's
+        administrator really gets: the Administrators group. demo-clinician signs in as a demo practitioner."""
         User = get_user_model()
         credentials_file = settings.DEMO_CREDENTIALS_FILE
         stored = {}
@@ -366,12 +400,9 @@ class Command(BaseCommand):
                 name, _, password = line.partition(" ")
                 stored[name] = password
         accounts = {}
-        for username, make in (
-            ("demo-admin", "superuser"),
-            ("demo-reviewer", "reviewer"),
-            ("demo-frontdesk", "frontdesk"),
-        ):
+        for username, last_name, role in DEMO_ACCOUNTS:
             user = User.objects.filter(username=username).first()
+            created = user is None
             if user is None or username not in stored:
                 password = secrets.token_urlsafe(12)
                 if user is None:
@@ -380,16 +411,15 @@ class Command(BaseCommand):
                         email=f"{username}@acuclinic.example",
                         is_staff=True,
                         first_name="Demo",
-                        last_name=make.title(),
+                        last_name=last_name,
                     )
-                    user.is_superuser = make == "superuser"
+                    user.is_superuser = role is None
                 user.set_password(password)
                 user.save()
                 stored[username] = password
-            if make == "frontdesk":
-                user.groups.add(frontdesk_group)
-            if make == "reviewer":
-                user.groups.add(reviewer_group)
+            if role is not None:
+                user.groups.add(groups[role])
+            if role == roles.MEDICAL_REVIEWERS:
                 reviewer = next((p for p in people.values() if p.is_reviewer), None)
                 if (
                     reviewer
@@ -398,14 +428,24 @@ class Command(BaseCommand):
                 ):
                     reviewer.user = user
                     reviewer.save(update_fields=["user"])
-            accounts[username] = stored[username]
+            if role == roles.CLINICIANS:
+                practitioner = Practitioner.objects.filter(name=DEMO_CLINICIAN_PRACTITIONER).first()
+                # Linked when the account is made; an administrator's later choice (another account, or none) stays.
+                if created and practitioner is not None and practitioner.user_id is None:
+                    practitioner.user = user
+                    practitioner.save(update_fields=["user"])
+            accounts[username] = (stored[username], user)
         credentials_file.write_text("".join(f"{name} {password}\n" for name, password in stored.items()))
         credentials_file.chmod(0o600)
         base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-        return [
-            f"Back office: {base}/admin/",
-            *(f"  user {name!r}, password {password!r}" for name, password in accounts.items()),
+        lines = [f"Back office: {base}/admin/"]
+        for name, (password, user) in accounts.items():
+            what = "superuser" if user.is_superuser else ", ".join(user.groups.values_list("name", flat=True))
+            lines.append(f"  user {name!r}, password {password!r} ({what})")
+        two_step = [name for name, (_p, user) in accounts.items() if roles.sees_patient_data(user)]
+        lines += [
             f"  (the passwords are kept in {credentials_file})",
-            "  demo-admin and demo-frontdesk see patient data: at first sign-in they set up two-step sign-in",
+            f"  {', '.join(two_step)} see patient data: at first sign-in they set up two-step sign-in",
             "  with an authenticator app (scan the QR code) and get recovery codes.",
         ]
+        return lines
