@@ -4,6 +4,8 @@ Dates are typed MM/DD/YYYY and times HH:MM (or 2:30 pm), in the location's time 
 to its field, never a 500: a time skipped by the clocks going forward included.
 """
 
+from datetime import date, datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -14,6 +16,9 @@ from .models import AppointmentType, Location, Practitioner, Room
 from .services import local_start
 
 DATE_FORMATS = ["%m/%d/%Y"]
+# The desk books and moves within these years; anything else (year 1, 9999) is a typing mistake, answered next
+# to the field (and never reaches a time zone conversion that could overflow).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 TIME_FORMATS = ["%H:%M", "%I:%M %p", "%I:%M%p", "%I %p", "%I%p"]
 VIEWS = [("day", "Day"), ("week", "Week")]
 
@@ -26,6 +31,30 @@ def date_field(label="Date", **kwargs):
         help_text="MM/DD/YYYY",
         error_messages={"invalid": "Enter the date as MM/DD/YYYY, e.g. 06/03/2030."},
         **kwargs,
+    )
+
+
+def validate_booking_year(value: date):
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(
+            f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}, as MM/DD/YYYY.", code="year_out_of_range"
+        )
+
+
+def booking_date_field(label="Date", **kwargs):
+    return date_field(label, validators=[validate_booking_year], **kwargs)
+
+
+def override_reason_field():
+    return forms.CharField(
+        label="Reason for booking outside the free times",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=(
+            "Only for a time in the past, on a closed day or outside working hours, e.g. “visit recorded "
+            "afterwards” or “practitioner agreed to stay late”. Kept on the appointment; no health details."
+        ),
     )
 
 
@@ -110,12 +139,14 @@ class _WhenMixin:
             self.start = local_start(location, day, at)
         except ValidationError as exc:
             self.add_error("time", exc)
+        except OverflowError:
+            self.add_error("date", f"Enter a date between {FIRST_YEAR} and {LAST_YEAR}, as MM/DD/YYYY.")
 
 
 class MoveForm(_WhenMixin, forms.Form):
     prefix = "move"
 
-    date = date_field("New date")
+    date = booking_date_field("New date")
     time = time_field("New time")
     practitioner = forms.ModelChoiceField(label="Practitioner", queryset=None)
     room = forms.ModelChoiceField(
@@ -124,6 +155,7 @@ class MoveForm(_WhenMixin, forms.Form):
         required=False,
         empty_label="The same room if free, else the first free room",
     )
+    override_reason = override_reason_field()
 
     def __init__(self, *args, appointment, **kwargs):
         kwargs.setdefault(
@@ -233,8 +265,9 @@ class BookForm(_WhenMixin, forms.Form):
     room = forms.ModelChoiceField(
         label="Room", queryset=None, required=False, empty_label="The first free room"
     )
-    date = date_field()
+    date = booking_date_field()
     time = time_field()
+    override_reason = override_reason_field()
 
     def __init__(self, *args, patients=None, with_patient=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -271,3 +304,75 @@ class BookForm(_WhenMixin, forms.Form):
                 self.add_error("room", "No room is free at that time at this location.")
             cleaned["room"] = room
         return cleaned
+
+
+# --- the desk's free times --------------------------------------------------------------------------------------
+
+START_FORMAT = "%Y-%m-%dT%H:%M"  # ?start= of the booking page: local wall-clock time at the location
+FREE_DAYS = 7  # the days of free times shown at once
+
+
+def parse_start(value: str) -> datetime | None:
+    """'YYYY-MM-DDTHH:MM' (local) -> a naive datetime, or ValidationError with a message for the desk."""
+    try:
+        parsed = datetime.strptime(value.strip(), START_FORMAT)
+    except ValueError:
+        raise ValidationError(
+            "The time asked for could not be read (expected YYYY-MM-DDTHH:MM). Choose one of the free times.",
+            code="invalid_start",
+        ) from None
+    validate_booking_year(parsed.date())
+    return parsed
+
+
+class FreeTimesForm(forms.Form):
+    """GET: what to look for (visit type, place, practitioner or first available) and from which day.
+
+    Field names are the page's query parameters (the calendar links free cells here with them)."""
+
+    appointment_type = forms.ModelChoiceField(
+        label="Visit type",
+        queryset=None,
+        required=False,
+        empty_label="Choose a visit type",
+        error_messages={"invalid_choice": "Choose a visit type from the list."},
+    )
+    location = forms.ModelChoiceField(
+        label="Location",
+        queryset=None,
+        required=False,
+        empty_label="Choose a location",
+        error_messages={"invalid_choice": "Choose a location from the list."},
+    )
+    practitioner = forms.ModelChoiceField(
+        label="Practitioner",
+        queryset=None,
+        required=False,
+        empty_label="First available",
+        error_messages={"invalid_choice": "Choose a practitioner from the list, or first available."},
+    )
+    date = booking_date_field("From", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["appointment_type"].queryset = AppointmentType.objects.order_by("name")
+        self.fields["location"].queryset = Location.objects.order_by("name")
+        self.fields["practitioner"].queryset = selectors.active_practitioners()
+        self.fields["practitioner"].label_from_instance = practitioner_label
+        self.fields["date"].help_text = "MM/DD/YYYY: free times for a week from that day"
+
+    def value(self, name, default=None):
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get(name) or default
+
+
+class MoveFreeTimesForm(FreeTimesForm):
+    """GET on the appointment page: the free times to move to (its own visit type and place)."""
+
+    prefix = "free"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["appointment_type"]
+        del self.fields["location"]
+        self.fields["practitioner"].empty_label = "Any practitioner"

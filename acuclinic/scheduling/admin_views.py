@@ -33,7 +33,19 @@ from acuclinic.core import timefmt
 from acuclinic.core.validators import format_phone_for_display
 
 from . import selectors, services
-from .admin_forms import BookForm, CalendarForm, CancelForm, ConfirmForm, MoveForm, PatientFinderForm
+from .admin_forms import (
+    FREE_DAYS,
+    START_FORMAT,
+    BookForm,
+    CalendarForm,
+    CancelForm,
+    ConfirmForm,
+    FreeTimesForm,
+    MoveForm,
+    MoveFreeTimesForm,
+    PatientFinderForm,
+    parse_start,
+)
 from .models import Appointment
 
 SCHEDULE_TITLE = "Schedule"
@@ -296,6 +308,8 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
         if can_manage:
             calendar_params["practitioner"] = obj.practitioner_id
         context.update(forms)
+        if can_manage and selectors.movable(obj):
+            context.update(self.move_free_times(obj))
         context.update(
             appointment=obj,
             patient=obj.patient,
@@ -314,6 +328,57 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
             taken=kwargs.get("taken", False),
         )
         return context
+
+    def move_free_times(self, obj) -> dict:
+        """The free times to move to: the appointment's visit type at its location, for its practitioner unless
+        another (or any) is asked for, a week from today or the day asked for; its own time is not a conflict."""
+        params = self.request.GET
+        zone = obj.location.zone
+        today = timezone.now().astimezone(zone).date()
+        if not any(key.startswith("free-") for key in params):
+            search = MoveFreeTimesForm(initial={"practitioner": obj.practitioner_id, "date": today})
+            practitioner, day_from = obj.practitioner, today
+        else:
+            data = params.copy()
+            if (
+                "free-practitioner" not in data
+            ):  # the appointment's own practitioner unless another is asked for
+                data["free-practitioner"] = str(obj.practitioner_id)
+            search = MoveFreeTimesForm(data)
+            practitioner = search.value("practitioner")
+            day_from = search.value("date") or today
+            if not data.get("free-date") and "date" not in search.errors:
+                data["free-date"] = f"{day_from:%m/%d/%Y}"  # the "From" field shows the first day shown
+        days = selectors.desk_free_days(
+            appointment_type=obj.appointment_type,
+            location=obj.location,
+            day_from=day_from,
+            days=FREE_DAYS,
+            practitioner=practitioner,
+            patient=obj.patient,
+            moving=obj,
+        )
+        step = timedelta(days=FREE_DAYS)
+
+        def link(on):
+            query = dict(params.items())
+            query["free-date"] = f"{on:%m/%d/%Y}"
+            if "free-practitioner" not in query:
+                query["free-practitioner"] = obj.practitioner_id
+            return f"{self.detail_url()}?{urlencode(query)}#move"
+
+        return {
+            "move_search": search,
+            "move_free_days": days,
+            "move_practitioner": practitioner,
+            "move_prev_url": link(day_from - step),
+            "move_next_url": link(day_from + step),
+            "zone": zone,
+        }
+
+
+class AlreadyShown(Exception):
+    """A refusal whose messages are already next to the form's fields."""
 
 
 class AppointmentActionView(ManageRequiredMixin, AppointmentDetailView):
@@ -346,6 +411,8 @@ class AppointmentActionView(ManageRequiredMixin, AppointmentDetailView):
                 extra = {"next_free": self.choices(exc, form), "taken": True}
             except ValidationError as exc:
                 form.add_error(None, exc)
+            except AlreadyShown:
+                pass
             else:
                 messages.success(request, message)
                 return redirect(self.success_url())
@@ -371,17 +438,27 @@ class MoveView(AppointmentActionView):
     form_name = "move_form"
 
     def build_form(self, data):
-        return MoveForm(data, appointment=self.object)
+        return MoveForm(picked_move(data), appointment=self.object)
 
     def perform(self, form):
-        moved = services.reschedule_appointment(
-            appointment=self.object,
-            start=form.start,
-            by=self.request.user,
-            practitioner=form.cleaned_data["practitioner"],
-            room=form.cleaned_data["room"],
+        try:
+            moved = services.reschedule_appointment(
+                appointment=self.object,
+                start=form.start,
+                by=self.request.user,
+                practitioner=form.cleaned_data["practitioner"],
+                room=form.cleaned_data["room"],
+                desk=True,
+                override_reason=form.cleaned_data.get("override_reason"),
+            )
+        except ValidationError as exc:
+            refused_for_rules(form, exc)
+            raise AlreadyShown from None
+        local = moved.local_start
+        return (
+            f"Moved to {timefmt.long_date(local)} at {timefmt.clock(local)} with {moved.practitioner.name}, "
+            f"{moved.room.name}{' — outside the free times, reason kept' if moved.override_reason else ''}."
         )
-        return f"Moved to {moved.local_start:%A %m/%d/%Y at %H:%M} with {moved.practitioner.name}, {moved.room.name}."
 
     def choices(self, exc, form):
         """The next free times as ready-made move forms: one click each."""
@@ -389,7 +466,7 @@ class MoveView(AppointmentActionView):
         zone = room.location.zone
         return [
             {
-                "label": f"{start.astimezone(zone):%a %m/%d/%Y %H:%M}",
+                "label": f"{timefmt.short_date(start.astimezone(zone))} {timefmt.clock(start.astimezone(zone))}",
                 "date": f"{start.astimezone(zone):%m/%d/%Y}",
                 "time": f"{start.astimezone(zone):%H:%M}",
                 "practitioner": form.cleaned_data["practitioner"].pk,
@@ -397,6 +474,17 @@ class MoveView(AppointmentActionView):
             }
             for start in exc.next_free
         ]
+
+
+def picked_move(data):
+    """One of the free times on the appointment page was pressed: its value ("MM/DD/YYYY HH:MM practitioner room")
+    replaces the date, time, practitioner and room of the move."""
+    choice = data.get("pick", "").split()
+    if len(choice) != 4:
+        return data
+    data = data.copy()
+    data["move-date"], data["move-time"], data["move-practitioner"], data["move-room"] = choice
+    return data
 
 
 class CancelView(AppointmentActionView):
@@ -455,14 +543,36 @@ def picked(data):
     return data
 
 
+def refused_for_rules(form, exc: ValidationError) -> None:
+    """A service's refusal, each message next to the field it is about: the free-time rules next to the date or
+    time (and, without a reason, next to the reason: the way to book it anyway); anything else on top."""
+    overridable = False
+    for error in exc.error_list:
+        if error.code in services.OVERRIDABLE:
+            overridable = True
+            form.add_error("date" if error.code == "closed" else "time", error)
+        else:
+            form.add_error(None, error)
+    if overridable and not (form.cleaned_data.get("override_reason") or "").strip():
+        form.add_error(
+            "override_reason",
+            "This time is not one of the free times. To book it anyway, give the reason here.",
+        )
+
+
 class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
-    """Book for an existing patient: find them (name, record number, date of birth), then type, practitioner,
-    place and time."""
+    """Book for an existing patient: find them (name, record number, date of birth), choose the visit type,
+    location and practitioner (or first available), then one of the free times; another time only with a reason.
+
+    Query parameters (the calendar links its free cells here with them): ``patient``, ``appointment_type``,
+    ``location``, ``practitioner``, ``date`` (MM/DD/YYYY, the first day shown) and ``start`` (local
+    'YYYY-MM-DDTHH:MM': the time picked, shown for confirmation)."""
 
     template_name = "scheduling/admin/book.html"
     header_icon = "date"
     http_method_names = ["get", "post"]
     page_title = "Book an appointment"
+    for_request = False
 
     def get_breadcrumbs_items(self):
         return [
@@ -478,7 +588,7 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
         criteria = finder.criteria()
         chosen = self.request.GET.get("patient") or self.request.POST.get("book-patient") or ""
         searched = bool(criteria["query"] or criteria["date_of_birth"])
-        condition = Q(pk=int(chosen)) if chosen.isdigit() else Q(pk__in=[])
+        condition = Q(pk=int(chosen)) if chosen.isdigit() and len(chosen) < 12 else Q(pk__in=[])
         if searched:
             ids = list(
                 patient_selectors.search_patients(user=user, **criteria).values_list("pk", flat=True)[
@@ -502,21 +612,121 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
             )
         return finder, patients, rows, searched
 
+    def chosen_patient(self, rows):
+        chosen = self.request.GET.get("patient", "")
+        return next((row for row in rows if str(row.pk) == chosen), None)
+
+    def url_with(self, **changes) -> str:
+        """This page's address with some query parameters changed (None drops one)."""
+        params = dict(self.request.GET.items())
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return f"{self.request.path}?{urlencode(params)}" if params else self.request.path
+
+    def free_times(self, patient):
+        """The free-times part of the page, from the query parameters: what is searched, the days shown, the time
+        picked (free: a confirmation; not free: why, and the way to book it anyway)."""
+        search = FreeTimesForm(self.request.GET)
+        context = {"search": search}
+        appointment_type, location = search.value("appointment_type"), search.value("location")
+        practitioner = search.value("practitioner")
+        if appointment_type is None or location is None:
+            return context
+        zone = location.zone
+        today = timezone.now().astimezone(zone).date()
+        picked_start = picked_error = None
+        if self.request.GET.get("start"):
+            try:
+                wall = parse_start(self.request.GET["start"])
+                picked_start = services.local_start(location, wall.date(), wall.time())
+            except ValidationError as exc:
+                picked_error = exc.messages[0]
+            except OverflowError:
+                picked_error = "The time asked for is out of range. Choose one of the free times."
+        day_from = search.value("date") or (
+            picked_start.astimezone(zone).date() if picked_start is not None else today
+        )
+        days = selectors.desk_free_days(
+            appointment_type=appointment_type,
+            location=location,
+            day_from=day_from,
+            days=FREE_DAYS,
+            practitioner=practitioner,
+            patient=patient,
+        )
+        for free_day in days:
+            for free in free_day.times:
+                free.url = self.url_with(start=f"{free.start:{START_FORMAT}}") + "#picked"
+        if search.data.get("date") != f"{day_from:%m/%d/%Y}" and "date" not in search.errors:
+            search.data = search.data.copy()  # the "From" field shows the first day shown
+            search.data["date"] = f"{day_from:%m/%d/%Y}"
+        step = timedelta(days=FREE_DAYS)
+        context.update(
+            appointment_type=appointment_type,
+            location=location,
+            practitioner=practitioner,
+            zone=zone,
+            free_days=days,
+            prev_url=self.url_with(date=f"{day_from - step:%m/%d/%Y}", start=None),
+            next_url=self.url_with(date=f"{day_from + step:%m/%d/%Y}", start=None),
+            picked_error=picked_error,
+        )
+        if picked_start is not None:
+            free = selectors.desk_free_time_at(
+                appointment_type=appointment_type,
+                location=location,
+                start=picked_start,
+                practitioner=practitioner,
+                patient=patient,
+            )
+            context["picked"] = {"start": picked_start.astimezone(zone), "free": free}
+            if free is None:
+                reasons = []
+                if practitioner is not None:
+                    reasons = services.desk_rules_broken(
+                        practitioner=practitioner,
+                        location=location,
+                        window=services.window_for(appointment_type, picked_start),
+                        now=timezone.now(),
+                    )
+                context["picked"]["reasons"] = [m for error in reasons for m in error.messages] or [
+                    "It is taken, outside working hours, or nobody who offers this visit is free then."
+                ]
+        return context
+
     def initial(self):
         initial = {}
         for name in ("practitioner", "appointment_type", "location"):
             value = self.request.GET.get(name, "")
-            if value.isdigit():
+            if value.isdigit() and len(value) < 12:
                 initial[name] = int(value)
         if self.request.GET.get("patient", "").isdigit():
-            initial["patient"] = int(self.request.GET["patient"])
+            initial["patient"] = int(self.request.GET["patient"][:12])
+        return initial
+
+    def initial_for_picked(self, initial, context):
+        """The time picked prefills "Book another time" (with its practitioner and room when it is free)."""
+        picked_time = context.get("picked")
+        if not picked_time:
+            return initial
+        start = picked_time["start"]
+        initial = {**initial, "date": start.date(), "time": start.time()}
+        if picked_time["free"] is not None:
+            initial.update(practitioner=picked_time["free"].practitioner.pk, room=picked_time["free"].room_id)
         return initial
 
     def get(self, request, *args, **kwargs):
         finder, patients, rows, searched = self.found_patients()
-        form = BookForm(patients=patients, initial=self.initial())
+        patient = self.chosen_patient(rows)
+        free = self.free_times(patient)
+        form = BookForm(patients=patients, initial=self.initial_for_picked(self.initial(), free))
         return self.render_to_response(
-            self.get_context_data(form=form, finder=finder, patient_rows=rows, searched=searched)
+            self.get_context_data(
+                form=form, finder=finder, patient_rows=rows, searched=searched, patient=patient, **free
+            )
         )
 
     def post(self, request, *args, **kwargs):
@@ -527,7 +737,15 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
             if response is not None:
                 return response
         messages.error(request, "Nothing was booked: please correct the form below.")
-        context = self.get_context_data(form=form, finder=finder, patient_rows=rows, searched=searched)
+        patient = self.chosen_patient(rows)
+        context = self.get_context_data(
+            form=form,
+            finder=finder,
+            patient_rows=rows,
+            searched=searched,
+            patient=patient,
+            **self.free_times(patient),
+        )
         return self.render_to_response(context, status=409 if context.get("next_free") else 400)
 
     def book(self, form, *, patient, request_obj=None):
@@ -541,6 +759,8 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
                     room=data["room"],
                     appointment_type=data["appointment_type"],
                     start=form.start,
+                    desk=True,
+                    override_reason=data.get("override_reason"),
                 )
             else:
                 appointment = services.book_appointment(
@@ -550,6 +770,8 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
                     appointment_type=data["appointment_type"],
                     start=form.start,
                     by=self.request.user,
+                    desk=True,
+                    override_reason=data.get("override_reason"),
                 )
         except services.SlotTaken as exc:
             form.add_error("time", "That time was just taken. Choose one of the next free times below.")
@@ -557,12 +779,14 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
             self.next_free = [start.astimezone(zone) for start in exc.next_free]
             return None
         except ValidationError as exc:
-            form.add_error(None, exc)
+            refused_for_rules(form, exc)
             return None
+        local = appointment.local_start
         messages.success(
             self.request,
-            f"Booked: {appointment.local_start:%A %m/%d/%Y at %H:%M} with {appointment.practitioner.name} "
-            f"({appointment.room.name}).",
+            f"Booked: {timefmt.long_date(local)} at {timefmt.clock(local)} with {appointment.practitioner.name} "
+            f"({appointment.room.name})"
+            f"{' — outside the free times, reason kept' if appointment.override_reason else ''}.",
         )
         return redirect("scheduling_appointment_detail", appointment.pk)
 
@@ -570,14 +794,34 @@ class BookView(ManageRequiredMixin, WagtailAdminTemplateMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["next_free"] = getattr(self, "next_free", [])
         context["post_url"] = self.request.get_full_path()
+        context["for_request"] = self.for_request
+        form = kwargs.get("form")
+        # "Book another time" is open when it was used (or has something to say), or when the time picked is not free.
+        picked_time = kwargs.get("picked")
+        context["another_open"] = bool(
+            (form is not None and form.is_bound) or (picked_time and picked_time["free"] is None)
+        )
+        if not self.for_request:
+            context["change_patient_url"] = self.url_with(patient=None, start=None)
+            for row in kwargs.get("patient_rows", []):
+                row.book_url = self.url_with(patient=row.pk, start=None)
+            context["search_hidden"] = [
+                (key, self.request.GET[key]) for key in ("patient", "q", "dob") if self.request.GET.get(key)
+            ]
+            context["finder_hidden"] = [
+                (key, self.request.GET[key])
+                for key in ("appointment_type", "location", "practitioner", "date")
+                if self.request.GET.get(key)
+            ]
         return context
 
 
 class BookFromRequestView(BookView):
-    """The same form, prefilled from an appointment request; the patient is matched or created from the request
+    """The same page, prefilled from an appointment request; the patient is matched or created from the request
     and the request ends as "booked" when the booking succeeds (scheduling.services.book_from_request)."""
 
     page_title = "Book from an appointment request"
+    for_request = True
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
@@ -602,21 +846,42 @@ class BookFromRequestView(BookView):
             {"url": "", "label": "Book"},
         ]
 
-    def initial(self):
+    def request_defaults(self) -> dict:
+        """What the request says (practitioner, their location, the first wished-for day), as query parameters."""
         req = self.request_obj
-        initial = {}
+        defaults = {}
         if req.preferred_practitioner_id:
-            initial["practitioner"] = req.preferred_practitioner_id
+            defaults["practitioner"] = str(req.preferred_practitioner_id)
             location = selectors.default_location_for(req.preferred_practitioner)
             if location:
-                initial["location"] = location.pk
+                defaults["location"] = str(location.pk)
+        else:
+            location = selectors.default_location_for(None)
+            if location:
+                defaults["location"] = str(location.pk)
         first_wish = req.preferred_times.order_by("date").first()
         if first_wish:
-            initial["date"] = first_wish.date
+            defaults["date"] = f"{first_wish.date:%m/%d/%Y}"
+        return defaults
+
+    def setup_request(self, request, pk):
+        self.load_request(pk)
+        # The request's wishes fill in what the address does not say (a bare link from the request page).
+        if not any(key in request.GET for key in ("appointment_type", "location", "practitioner", "date")):
+            query = request.GET.copy()
+            query.update(self.request_defaults())
+            request.GET = query
+
+    def initial(self):
+        initial = super().initial()
+        initial.pop("patient", None)
+        date_text = self.request.GET.get("date", "")
+        if date_text:
+            initial["date"] = date_text
         return initial
 
     def get(self, request, *args, **kwargs):
-        self.load_request(kwargs["pk"])
+        self.setup_request(request, kwargs["pk"])
         audit.record(
             actor=request.user,
             action=AuditEvent.Action.READ,
@@ -624,11 +889,13 @@ class BookFromRequestView(BookView):
             detail="booking form",
             request=request,
         )
-        form = BookForm(with_patient=False, initial=self.initial())
-        return self.render_to_response(self.get_context_data(form=form))
+        patient = self.request_obj.patient
+        free = self.free_times(patient)
+        form = BookForm(with_patient=False, initial=self.initial_for_picked(self.initial(), free))
+        return self.render_to_response(self.get_context_data(form=form, **free))
 
     def post(self, request, *args, **kwargs):
-        self.load_request(kwargs["pk"])
+        self.setup_request(request, kwargs["pk"])
         form = BookForm(picked(request.POST), with_patient=False)
         if form.is_valid():
             response = self.book(form, patient=None, request_obj=self.request_obj)
@@ -642,7 +909,7 @@ class BookFromRequestView(BookView):
             detail="booking form, after a refused booking",
             request=request,
         )
-        context = self.get_context_data(form=form)
+        context = self.get_context_data(form=form, **self.free_times(self.request_obj.patient))
         return self.render_to_response(context, status=409 if context.get("next_free") else 400)
 
     def get_context_data(self, **kwargs):

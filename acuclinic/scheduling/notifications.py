@@ -8,11 +8,13 @@ The patient hears of every change (when we have an e-mail address); the clinic h
 which nobody at the desk saw happen.
 """
 
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from acuclinic.accounts.patient_links import Purpose, make_token
 
@@ -40,10 +42,17 @@ CLINIC_KIND = {
 }
 
 
-def notify(*, appointment: Appointment, event: Event, online: bool) -> list[AppointmentNotification]:
-    """Queue the messages an event calls for; call it inside the transaction that made the change."""
+def notify(
+    *, appointment: Appointment, event: Event, online: bool, now: datetime | None = None
+) -> list[AppointmentNotification]:
+    """Queue the messages an event calls for; call it inside the transaction that made the change.
+
+    No message ever announces a time already past: a booking or move whose start is not after ``now`` (the desk
+    recording a visit afterwards, with an override) tells the patient nothing."""
+    now = now or timezone.now()
     kinds = []
-    if appointment.patient.email:
+    announces_past = event in (Event.BOOKED, Event.RESCHEDULED) and appointment.start <= now
+    if appointment.patient.email and not announces_past:
         kinds.append(PATIENT_KIND[event])
     if online:
         kinds.append(CLINIC_KIND[event])

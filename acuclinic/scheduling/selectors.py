@@ -616,3 +616,104 @@ def board(
         now_row=now_row,
         now=local_now,
     )
+
+
+# --- the desk's free times --------------------------------------------------------------------------------------
+
+
+@dataclass
+class FreeTime:
+    start: datetime  # local, at the location
+    practitioner: Practitioner
+    room_id: int
+    url: str = ""  # the page's link that picks it (set by the view)
+
+
+@dataclass
+class FreeDay:
+    day: date
+    closed: str = ""  # the closure's reason, when the clinic is closed that day
+    times: list[FreeTime] = field(default_factory=list)
+    weekly_hours: bool = True  # anyone searched for has weekly hours there on this weekday
+
+
+def desk_free_days(
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    day_from: date,
+    days: int,
+    practitioner: Practitioner | None = None,
+    patient=None,
+    moving: Appointment | None = None,
+    now: datetime | None = None,
+) -> list[FreeDay]:
+    """The free times the desk is offered, day by day: the slot search of online booking (availability.free_slots)
+    without the online notice and horizon, but with working hours, closures, licences, rooms and the patient's
+    other visits. "First available" (no practitioner) lists each start once, with the first practitioner free
+    then (by name). ``moving``: the appointment being moved, whose own time is not a conflict."""
+    from .availability import closed_days, free_slots
+
+    day_to = day_from + timedelta(days=days - 1)
+    slots = free_slots(
+        appointment_type=appointment_type,
+        location=location,
+        day_from=day_from,
+        day_to=day_to,
+        practitioner=practitioner,
+        patient=patient,
+        now=now,
+        online=False,
+        moving=moving,
+    )
+    names = {p.pk: p for p in Practitioner.objects.filter(pk__in={s.practitioner_id for s in slots})}
+    closed = closed_days(location, day_from, day_to)
+    zone = location.zone
+    result = {day_from + timedelta(days=n): FreeDay(day_from + timedelta(days=n)) for n in range(days)}
+    for day, reason in closed.items():
+        result[day].closed = reason
+    who = (
+        [practitioner] if practitioner is not None else appointment_type.practitioners.filter(is_active=True)
+    )
+    weekdays = set(
+        WorkingHours.objects.filter(location=location, practitioner__in=who).values_list("weekday", flat=True)
+    )
+    for free_day in result.values():
+        free_day.weekly_hours = free_day.day.weekday() in weekdays
+    seen = set()
+    for slot in slots:
+        if practitioner is None:
+            if slot.start in seen:
+                continue
+            seen.add(slot.start)
+        local = slot.start.astimezone(zone)
+        result[local.date()].times.append(FreeTime(local, names[slot.practitioner_id], slot.room_id))
+    return list(result.values())
+
+
+def desk_free_time_at(
+    *,
+    appointment_type: AppointmentType,
+    location: Location,
+    start: datetime,
+    practitioner: Practitioner | None = None,
+    patient=None,
+    moving: Appointment | None = None,
+    now: datetime | None = None,
+) -> FreeTime | None:
+    """The free time starting at ``start`` (aware), with the first practitioner free then if none is given."""
+    local = start.astimezone(location.zone)
+    for free_day in desk_free_days(
+        appointment_type=appointment_type,
+        location=location,
+        day_from=local.date(),
+        days=1,
+        practitioner=practitioner,
+        patient=patient,
+        moving=moving,
+        now=now,
+    ):
+        for free in free_day.times:
+            if free.start == local:
+                return free
+    return None

@@ -26,22 +26,26 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.clinical import services as clinical_services
+from acuclinic.core import timefmt
 
-from .availability import closed_days, free_slots, within_availability
+from .availability import closed_days, free_slots, within_availability, working_intervals
 from .models import (
     HOLDING_STATUSES,
     ApiBookingKey,
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    AvailabilityException,
     Location,
     Practitioner,
     Room,
+    WorkingHours,
 )
 from .notifications import Event, notify
 
@@ -115,11 +119,16 @@ def book_appointment(
     online: bool = False,
     now: datetime | None = None,
     request=None,
+    desk: bool = False,
+    override_reason: str | None = None,
     new_booking: bool = True,
 ) -> Appointment:
     """Book one appointment, or raise ``ValidationError`` (not bookable) or ``SlotTaken`` (time not free).
 
     ``request``: the appointment request it was booked from (``book_from_request`` ends that request).
+    ``desk``: the front desk books from the free times: a time in the past, on a closed day or outside the
+    practitioner's working hours is refused unless ``override_reason`` says why (stored on the appointment, the
+    rules overridden named in the audit record). A double booking is never overridable.
     ``new_booking``: False when this booking only replaces one the patient already holds for the same visit type
     (a waitlist offer of an earlier time): the rules for new bookings (see ``check_bookable``) do not apply.
     """
@@ -130,7 +139,9 @@ def book_appointment(
     now = now or timezone.now()
     location = room.location
     window = window_for(appointment_type, start)
-    check_bookable(
+    overridden, override_reason = _check_desk_and_bookable(
+        desk=desk,
+        override_reason=override_reason,
         patient=patient,
         practitioner=practitioner,
         room=room,
@@ -160,6 +171,7 @@ def book_appointment(
                     booked_online=online,
                     created_by=by if getattr(by, "is_authenticated", False) else None,
                     request=request,
+                    override_reason=override_reason,
                 )
                 appointment.save()
                 # References only: no name, no reason for the visit.
@@ -172,9 +184,10 @@ def book_appointment(
                         f"type={appointment_type.pk} start={window.start:%Y-%m-%dT%H:%MZ} status={status}"
                         f"{' online' if online else ''}"
                         f"{f' request={request.pk}' if request is not None else ''}"
+                        f"{_override_note(overridden)}"
                     ),
                 )
-                notify(appointment=appointment, event=Event.BOOKED, online=online)
+                notify(appointment=appointment, event=Event.BOOKED, online=online, now=now)
     except IntegrityError as exc:
         conflict = overlap_conflict(exc)
         if conflict is None:
@@ -241,11 +254,14 @@ def reschedule_appointment(
     room: Room | None = None,
     online: bool = False,
     now: datetime | None = None,
+    desk: bool = False,
+    override_reason: str | None = None,
 ) -> Appointment:
     """Move an appointment in place (the same row, so the patient's manage link keeps working) to a new start and,
     optionally, another practitioner or room; checked like a new booking, except for the rules that apply only to
     new bookings (the new-patient rule: the visit is already booked). Raises ``ValidationError`` (not movable, not
-    bookable) or ``SlotTaken`` (time not free; its own current time does not count against it)."""
+    bookable) or ``SlotTaken`` (time not free; its own current time does not count against it).
+    ``desk`` and ``override_reason``: as for ``book_appointment``."""
     if start.tzinfo is None:
         raise ValueError("start must be an aware datetime")
     now = now or timezone.now()
@@ -255,7 +271,9 @@ def reschedule_appointment(
     appointment_type = appointment.appointment_type
     window = window_for(appointment_type, start)
     _check_movable(appointment)
-    check_bookable(
+    overridden, override_reason = _check_desk_and_bookable(
+        desk=desk,
+        override_reason=override_reason,
         patient=appointment.patient,
         practitioner=practitioner,
         room=room,
@@ -292,19 +310,21 @@ def reschedule_appointment(
                 moved.room = room
                 moved.location = location
                 moved.start, moved.end, moved.blocked_until = window.start, window.end, window.blocked_until
-                moved.save(
-                    update_fields=["practitioner", "room", "location", "start", "end", "blocked_until"]
-                )
+                fields = ["practitioner", "room", "location", "start", "end", "blocked_until"]
+                if desk:  # the reason belongs to the time it was given for: a move to a free time clears it
+                    moved.override_reason = override_reason
+                    fields.append("override_reason")
+                moved.save(update_fields=fields)
                 audit.record(
                     actor=by,
                     action=AuditEvent.Action.CHANGE,
                     obj=moved,
                     detail=(
                         f"moved from {was} to {window.start:%Y-%m-%dT%H:%MZ} practitioner={practitioner.pk} "
-                        f"room={room.pk}{' online' if online else ''}"
+                        f"room={room.pk}{' online' if online else ''}{_override_note(overridden)}"
                     ),
                 )
-                notify(appointment=moved, event=Event.RESCHEDULED, online=online)
+                notify(appointment=moved, event=Event.RESCHEDULED, online=online, now=now)
                 # The old time is free once this commits: the next patient on the waitlist may want it.
                 freed = _freed_slot(
                     start=appointment_start_was,
@@ -481,6 +501,8 @@ def book_from_request(
     appointment_type: AppointmentType,
     start: datetime,
     now: datetime | None = None,
+    desk: bool = False,
+    override_reason: str | None = None,
 ) -> Appointment:
     """Book for the patient of an appointment request and end the request as "booked", all or nothing.
 
@@ -508,6 +530,8 @@ def book_from_request(
             by=by,
             now=now,
             request=request,
+            desk=desk,
+            override_reason=override_reason,
         )
         request_services.end_as_booked(request=request, by=by, appointment=appointment)
     return appointment
@@ -537,7 +561,17 @@ def _first_conflict(*, patient, practitioner, room, window: Window, exclude_pk=N
 
 
 def check_bookable(
-    *, patient, practitioner, room, location, appointment_type, window, online, now, new_booking=True
+    *,
+    patient,
+    practitioner,
+    room,
+    location,
+    appointment_type,
+    window,
+    online,
+    now,
+    new_booking=True,
+    closures: bool = True,
 ):
     """Raise ValidationError (every reason at once) if this visit may not be booked; conflicts are not checked.
 
@@ -547,6 +581,7 @@ def check_bookable(
     booking only — a type open to new patients unless the patient is returning
     (``selectors.is_returning_patient``: an arrived or completed visit). ``book_appointment`` and
     ``reschedule_appointment`` call it; so does the waitlist, to offer only times the patient could book.
+    ``closures=False``: the closure days are checked by the caller (the desk's rules, which an override lifts).
 
     Which rules a move (``new_booking=False``) meets, rule by rule: notice, horizon, hours, licence, closures —
     yes, they are about the new time; the patient's online cut-off (no change within N hours of the current
@@ -573,8 +608,10 @@ def check_bookable(
                 code="not_licensed",
             )
         )
-    # Closure days refuse everyone, the desk included: nobody is there to open the door.
-    closed = closed_days(location, local_day, (window.end - _TICK).astimezone(location.zone).date())
+    # Closure days refuse everyone: nobody is there to open the door (the desk only with a reason: closures=False).
+    closed = {}
+    if closures:
+        closed = closed_days(location, local_day, (window.end - _TICK).astimezone(location.zone).date())
     for day, reason in sorted(closed.items()):
         errors.append(
             ValidationError(f"The clinic is closed on {_patient_date(day)} ({reason}).", code="closed")
@@ -609,6 +646,121 @@ def check_bookable(
             )
     if errors:
         raise ValidationError(errors)
+
+
+# The rules of the free times that the front desk may override with a reason (codes of desk_rules_broken).
+OVERRIDABLE = {
+    "past": "in the past",
+    "closed": "on a closed day",
+    "outside_hours": "outside working hours",
+}
+OVERRIDE_REASON_MAX = 300
+
+
+def desk_rules_broken(
+    *, practitioner: Practitioner, location: Location, window: Window, now: datetime
+) -> list[ValidationError]:
+    """Why a time is not one of the free times the desk is offered (codes of OVERRIDABLE), or [] if it is one as
+    far as hours go: a start not after ``now``, a closure day, outside the practitioner's working intervals
+    (weekly hours, extra hours, time off, the opening window; a weekday without hours counts as closed).
+    Conflicts are not checked here: they are never overridable."""
+    errors = []
+    zone = location.zone
+    local = window.start.astimezone(zone)
+    day = local.date()
+    if window.start <= now:
+        errors.append(
+            ValidationError(
+                f"That time has already passed ({timefmt.long_date(day)} at {timefmt.clock(local)}).",
+                code="past",
+            )
+        )
+    closed = closed_days(location, day, (window.end - _TICK).astimezone(zone).date())
+    for closed_day, reason in sorted(closed.items()):
+        errors.append(
+            ValidationError(
+                f"The clinic is closed on {timefmt.long_date(closed_day)} ({reason}).", code="closed"
+            )
+        )
+    if not closed and not within_availability(
+        practitioner=practitioner, location=location, start=window.start, end=window.end
+    ):
+        intervals = working_intervals(
+            location=location,
+            day=day,
+            hours=list(WorkingHours.objects.filter(location=location, practitioner=practitioner)),
+            exceptions=list(
+                AvailabilityException.objects.filter(practitioner=practitioner, date=day).filter(
+                    Q(location__isnull=True) | Q(location=location)
+                )
+            ),
+        )
+        if not intervals:
+            message = (
+                f"{practitioner.name} has no working hours at {location.name} on {timefmt.long_date(day)}: "
+                "the clinic is closed for them that day."
+            )
+            code = "closed"
+        else:
+            hours = ", ".join(timefmt.clock_range(start, end) for start, end in intervals)
+            message = (
+                f"That time is outside {practitioner.name}'s working hours on {timefmt.long_date(day)} "
+                f"({hours})."
+            )
+            code = "outside_hours"
+        errors.append(ValidationError(message, code=code))
+    return errors
+
+
+def _check_desk_and_bookable(
+    *,
+    desk,
+    override_reason,
+    patient,
+    practitioner,
+    room,
+    location,
+    appointment_type,
+    window,
+    online,
+    now,
+    new_booking=True,
+) -> tuple[list[str], str | None]:
+    """check_bookable, and for the desk its free-time rules: (codes overridden, the reason to store or None).
+
+    Every reason for a refusal is raised at once; the free-time rules only without an override reason."""
+    errors = []
+    overridden: list[str] = []
+    reason = (override_reason or "").strip()[:OVERRIDE_REASON_MAX] or None
+    if desk and not online:
+        broken = desk_rules_broken(practitioner=practitioner, location=location, window=window, now=now)
+        if broken and reason is None:
+            errors += broken
+        overridden = sorted({error.code for error in broken})
+    try:
+        check_bookable(
+            patient=patient,
+            practitioner=practitioner,
+            room=room,
+            location=location,
+            appointment_type=appointment_type,
+            window=window,
+            online=online,
+            now=now,
+            new_booking=new_booking,
+            closures=not (desk and not online),
+        )
+    except ValidationError as exc:
+        errors = exc.error_list + errors
+    if errors:
+        raise ValidationError(errors)
+    # A free time needs no reason: none is kept for it.
+    return overridden, (reason if overridden else None)
+
+
+def _override_note(overridden: list[str]) -> str:
+    # Which rules were overridden, never the reason typed (it may say something about the patient's health).
+    return f" override={','.join(overridden)}" if overridden else ""
 
 
 def _is_returning_patient(patient) -> bool:

@@ -169,7 +169,7 @@ def test_move_onto_a_taken_time_offers_the_next_free_times_as_one_click_choices(
     html = response.content.decode()
     assert response.status_code == 409
     assert "That time was just taken" in html
-    assert 'name="move-time" value="15:00"' in html and "Move to Mon 06/03/2030 15:00" in html
+    assert 'name="move-time" value="15:00"' in html and "Move to Mon 06/03/2030 3:00 PM" in html
     response = fd.post(
         f"{page(appointment)}move/",
         {

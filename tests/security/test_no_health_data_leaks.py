@@ -318,7 +318,7 @@ def test_marked_data_through_every_form_never_reaches_logs_mail_or_urls(
 
     # The schedule: book from the routine request (a refused try with a marked time first), open the appointment,
     # a refused move with marked input, a cancellation whose reason carries the mark.
-    clinic = make_clinic()
+    clinic = make_clinic(working_hours=True)  # the desk books within working hours (or with a reason)
     book_url = f"/admin/schedule/book/from-request/{requests[0].pk}/"
     assert responses(front_desk.get(book_url)).status_code == 200
     booking = {
