@@ -253,7 +253,11 @@ def test_check_out_completes_an_arrived_visit_by_the_desk_or_its_clinician_only(
         response = fd.post(f"{page(visit)}check-out/")
         assert response.status_code == 400 and "Only a patient who has arrived" in response.content.decode()
         assert fd.post(f"{page(visit)}arrived/").status_code == 302
-        assert "The visit is over: check out" in fd.get(page(visit)).content.decode()
+        html = fd.get(page(visit)).content.decode()
+        assert "The visit is over: check out" in html
+        # One time format on the staff page too: "10:00 AM – 10:30 AM (Eastern Time)", "arrived at 11:00 AM".
+        assert "10:00 AM – 10:30 AM" in html and "(Eastern Time)" in html and "arrived at 11:00 AM" in html
+        assert "10:00–" not in html and "America/New_York" not in html
         # The clinician whose visit it is checks out; a colleague's visit is not theirs to see.
         other = make_user("clin-other", "Clinicians")
         assert client_for(other).post(f"{page(visit)}check-out/").status_code == 404
