@@ -81,8 +81,12 @@ class Practitioner(ClusterableModel):  # clusterable: its licences are edited in
         super().save(*args, **kwargs)
 
     def licensed_in(self, state: str, on) -> bool:
-        """An unexpired licence in that state on that date (``on`` is a date in the location's zone)."""
-        return self.licences.filter(state=state, expires_on__gte=on).exists()
+        """An unexpired licence in that state on that date (``on`` is a date in the location's zone).
+
+        Read from ``licences.all()``, which uses a prefetch where there is one: ``licences`` is a modelcluster
+        ParentalKey (edited inline in Clinic set-up), and a ``.filter()`` on its manager after a prefetch answered
+        from stale, unfiltered rows (an expired licence counted as valid)."""
+        return any(licence.state == state and licence.expires_on >= on for licence in self.licences.all())
 
 
 class Licence(models.Model):
