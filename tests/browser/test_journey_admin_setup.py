@@ -76,7 +76,8 @@ def _wagtails_own(violation) -> bool:
     """Every node the violation reports is Wagtail markup listed in AXE_IGNORED for that rule."""
     return all(
         any(
-            rule == violation["id"] and any(where in target for target in node["target"])
+            rule == violation["id"]
+            and (any(where in target for target in node["target"]) or where in node.get("html", ""))
             for rule, where in AXE_IGNORED
         )
         for node in violation["nodes"]

@@ -191,7 +191,7 @@ def test_the_desk_starts_from_today_and_opens_a_patient_record(desk_page, patien
     expect(today).to_contain_text("10:00 AM")
     expect(today).to_contain_text("Maria Browser")
     expect(today).to_contain_text("Arrived")
-    expect(today.get_by_role("link", name=re.compile("Check out"))).to_be_visible()
+    expect(today.get_by_role("link", name=re.compile(r"Check out.*Browser"))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("New and urgent requests"))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("Waitlist offers out"))).to_be_visible()
     assert page.get_by_placeholder("Search all pages…").count() == 0
