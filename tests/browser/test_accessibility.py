@@ -34,9 +34,17 @@ def readable(violations) -> str:
     return "\n".join(lines)
 
 
+# Colours measured half-way through a fade-in (Wagtail's messages fade from a pale to their final colour) are not
+# the colours a person reads: wait for every finite animation or transition to end before axe measures.
+SETTLE_ANIMATIONS = """() => Promise.all(document.getAnimations()
+    .filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+    .map(a => a.finished.catch(() => null)))"""
+
+
 def run_axe(page) -> list:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm ci` in {PROJECT_DIR} (bin/ensure-test-tools does)")
+    page.evaluate(SETTLE_ANIMATIONS)
     # Evaluated through the DevTools protocol, not added as a <script> element: the site's Content Security
     # Policy (rightly) refuses inline scripts without its nonce.
     page.evaluate(AXE.read_text() + "\n;undefined")
