@@ -27,6 +27,7 @@ urlpatterns = [
     path("practitioners/", include("acuclinic.scheduling.urls")),
     path("book/", include("acuclinic.scheduling.booking_urls")),
     path("waitlist/", include("acuclinic.scheduling.waitlist_urls")),
+    path("intake/", include("acuclinic.clinical.intake.urls")),
     path("api/", api.urls),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),

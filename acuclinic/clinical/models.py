@@ -1,4 +1,4 @@
-"""Patients. (Intake, screening, session notes and outcomes come with the clinical-course issue.)"""
+"""Patients, and (from the packages of the clinical course) their episodes, intake, consent and safety flags."""
 
 from django.db import models
 from django.db.models.functions import Lower
@@ -41,3 +41,22 @@ class ErasureReason(models.TextChoices):
     PATIENT_REQUEST = "patient_request", "The patient asked for their data to be erased"
     REPRESENTATIVE_REQUEST = "representative_request", "The patient's legal representative asked"
     CREATED_IN_ERROR = "created_in_error", "Record created in error (test or wrong person)"
+
+
+# The clinical course's parts keep their models in their own packages; importing them here registers them with the
+# "clinical" app (and its migrations).
+from .consent.models import ConsentRecord  # noqa: E402
+from .episodes.models import Episode  # noqa: E402
+from .instruments.models import Instrument, InstrumentVersion, QuestionnaireResponse  # noqa: E402
+from .safety.models import SafetyFlag  # noqa: E402
+
+__all__ = [
+    "ConsentRecord",
+    "Episode",
+    "ErasureReason",
+    "Instrument",
+    "InstrumentVersion",
+    "Patient",
+    "QuestionnaireResponse",
+    "SafetyFlag",
+]

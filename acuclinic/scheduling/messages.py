@@ -112,6 +112,21 @@ def _manage_lines(appointment: Appointment, clinic) -> list[str]:
     return lines
 
 
+def _intake_lines(appointment: Appointment) -> list[str]:
+    """The first visit's questionnaire link, while it is still to be filled in (no question, no answer in the mail)."""
+    from acuclinic.clinical.intake.selectors import intake_for_appointment, intake_link
+
+    response = intake_for_appointment(appointment=appointment)
+    if response is None or response.status != "in-progress":
+        return []
+    return [
+        "Before your first visit, please fill in our short health questionnaire and consent form (about 10 minutes).",
+        "Use this link (it is just for you; please do not share it):",
+        notifications.absolute_url(intake_link(response)),
+        "",
+    ]
+
+
 def patient_mail(notification: AppointmentNotification) -> Mail:
     appointment = notification.appointment
     clinic = clinic_settings()
@@ -149,6 +164,7 @@ def patient_mail(notification: AppointmentNotification) -> Mail:
         "",
         "The calendar file attached adds it to your calendar.",
         "",
+        *_intake_lines(appointment),
         *PREPARE,
         "",
         *_manage_lines(appointment, clinic),

@@ -32,6 +32,7 @@ from django.utils import timezone
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.clinical import services as clinical_services
+from acuclinic.clinical.intake import services as intake_services
 from acuclinic.core import timefmt
 
 from .availability import closed_days, free_slots, within_availability, working_intervals
@@ -187,6 +188,8 @@ def book_appointment(
                         f"{_override_note(overridden)}"
                     ),
                 )
+                # A first visit gets its intake questionnaire; the confirmation e-mail carries its link.
+                intake_services.prepare_intake(appointment=appointment)
                 notify(appointment=appointment, event=Event.BOOKED, online=online, now=now)
     except IntegrityError as exc:
         conflict = overlap_conflict(exc)

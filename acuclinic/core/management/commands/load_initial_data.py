@@ -17,6 +17,7 @@ from wagtail.models import Collection, Locale, Page, Site, Workflow, WorkflowPag
 
 from acuclinic.accounts import roles
 from acuclinic.accounts.roles import ensure_roles
+from acuclinic.clinical.instruments.builtin import ensure_builtin as ensure_builtin_instruments
 from acuclinic.content import demo_data
 from acuclinic.content.models import (
     ArticleIndexPage,
@@ -100,6 +101,7 @@ class Command(BaseCommand):
             self.privacy_notice(home)
             groups = self.groups(articles_index)
             self.workflow(articles_index, groups[roles.MEDICAL_REVIEWERS])
+            ensure_builtin_instruments()  # also after a test database is flushed
             sources = self.sources()
             citations = self.citations(sources)
             people = self.people(people_index)

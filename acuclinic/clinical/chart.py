@@ -1,0 +1,82 @@
+"""The clinician's chart header: the one read every clinical screen shows at its top.
+
+Name, age, safety flags (and which still need acknowledging), consent status, the intake summary, baseline pain,
+coverage and Medicare's eligibility checks (clinical-rules §7) — each check with the answer it came from.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from acuclinic.appointments.triage import age_on
+
+from .consent.selectors import ConsentStatus, consent_status
+from .coverage import medicare
+from .episodes.selectors import open_episode_of
+from .intake import selectors as intake_selectors
+from .safety import rules
+from .safety.selectors import active_flags, unacknowledged
+
+
+@dataclass
+class ChartHeader:
+    patient: object
+    age: int
+    flags: list
+    unacknowledged: list
+    consent: ConsentStatus
+    intake: object | None
+    summary: object | None
+    episode: object | None
+    medicare_checks: list
+    medicare_result: str
+    first_visit: bool
+    first_visit_practice: tuple[str, str]
+    do_not_treat: bool
+    no_electro: bool
+    avoid_points: list
+
+    @property
+    def coverage(self) -> str:
+        patient = self.patient
+        parts = []
+        if patient.has_medicare:
+            parts.append("Medicare")
+        if patient.insurance_carrier:
+            parts.append(
+                patient.insurance_carrier
+                + (f" ({patient.insurance_member_id})" if patient.insurance_member_id else "")
+            )
+        return ", ".join(parts) or "Self-pay (no insurance on file)"
+
+
+def chart_header(*, patient, on: date) -> ChartHeader:
+    from acuclinic.scheduling.selectors import is_returning_patient
+
+    flags = active_flags(patient=patient)
+    intake = intake_selectors.latest_intake(patient=patient)
+    summary = intake_selectors.summary(intake, on=on) if intake else None
+    episode = open_episode_of(patient=patient)
+    answers = intake.answers if intake else {}
+    onset = (episode.onset_date if episode and episode.onset_date else None) or (
+        summary.onset if summary else None
+    )
+    checks = medicare.eligibility(answers=answers, onset=onset, on=on)
+    consent = consent_status(patient=patient)
+    avoid = sorted({point for flag in flags for point in flag.avoid_points})
+    return ChartHeader(
+        patient=patient,
+        age=age_on(patient.date_of_birth, on),
+        flags=flags,
+        unacknowledged=unacknowledged(flags),
+        consent=consent,
+        intake=intake,
+        summary=summary,
+        episode=episode,
+        medicare_checks=checks,
+        medicare_result=medicare.eligible(checks),
+        first_visit=not is_returning_patient(patient),
+        first_visit_practice=rules.FIRST_VISIT_PRACTICE,
+        do_not_treat=any(flag.do_not_treat for flag in flags) or not consent.signed,
+        no_electro=any(flag.no_electro for flag in flags),
+        avoid_points=avoid,
+    )
