@@ -34,6 +34,13 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "booking_move": PUBLIC,  # the same token
     "booking_earlier": PUBLIC,  # the same token
     "waitlist_offer": PUBLIC,  # reachable only with a signed, expiring token
+    # The intake questionnaire and consent: a signed, expiring token (Purpose.QUESTIONNAIRE), 404 without one.
+    "intake_start": PUBLIC,
+    "intake_step": PUBLIC,
+    "intake_saved": PUBLIC,
+    "intake_consent": PUBLIC,
+    "intake_done": PUBLIC,
+    "intake_withdraw": PUBLIC,
     "helpful_vote": PUBLIC,
     "practitioner_list": PUBLIC,
     "practitioner_profile": PUBLIC,
@@ -85,6 +92,11 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "clinical_patient_export_json": frozenset({FRONT_DESK}),
     "clinical_patient_export_fhir": frozenset({FRONT_DESK}),
     "clinical_patient_erase": frozenset({ADMINISTRATORS}),
+    # The clinical course: clinicians read the intake and acknowledge safety flags; the desk acknowledges an
+    # intake's urgent warning signs (as it does a request's).
+    "clinical_patient_intake": frozenset({CLINICIANS}),
+    "clinical_flag_acknowledge": frozenset({CLINICIANS}),
+    "clinical_intake_acknowledge_urgent": frozenset({FRONT_DESK}),
     # Private calendar feeds: a clinician manages their own link; administrators switch off anyone's.
     "scheduling_my_calendar_feed": frozenset({CLINICIANS}),
     "scheduling_calendar_feeds": frozenset({ADMINISTRATORS}),

@@ -35,6 +35,7 @@ from acuclinic.scheduling.selectors import can_manage_schedule
 
 from . import selectors, services
 from .admin_forms import EraseForm, MergeForm, NewPatientForm, PatientForm, PatientSearchForm
+from .chart import chart_for_view
 from .models import Patient
 
 PAGE_SIZE = 50
@@ -170,6 +171,7 @@ class PatientDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Temp
             can_merge=can_merge,
             can_export=selectors.can_export_patient(user),
             can_erase=selectors.can_erase_patient(user),
+            chart=chart_for_view(self.request, patient=patient, on=timezone.localdate()),
         )
         return context
 

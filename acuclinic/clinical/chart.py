@@ -80,3 +80,33 @@ def chart_header(*, patient, on: date) -> ChartHeader:
         no_electro=any(flag.no_electro for flag in flags),
         avoid_points=avoid,
     )
+
+
+CLINICAL_RECORD_PERMISSION = "clinical.view_clinical_record"
+
+
+def can_see_charts(user) -> bool:
+    """Clinicians (and superusers): the intake, consent and flags are clinical, not the desk's."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(CLINICAL_RECORD_PERMISSION))
+
+
+def chart_for_view(request, *, patient, on: date):
+    """The chart header for a screen, or None when the user may not read it. Every read is audited here, the one
+    choke point for staff reads of intake, consent and flags."""
+    from acuclinic.accounts import audit
+    from acuclinic.accounts.models import AuditEvent
+
+    from .selectors import may_see_patient
+
+    user = request.user
+    if not (can_see_charts(user) and may_see_patient(user, patient)):
+        return None
+    header = chart_header(patient=patient, on=on)
+    audit.record(
+        actor=user,
+        action=AuditEvent.Action.READ,
+        obj=patient,
+        detail="chart: intake, consent, safety flags",
+        request=request,
+    )
+    return header

@@ -8,6 +8,8 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import admin_views
+from .intake import admin_views as intake_admin_views
+from .safety import admin_views as safety_admin_views
 from .selectors import can_view_patients
 
 
@@ -33,6 +35,21 @@ def register_patient_urls():
         ),
         path(
             "patients/<int:pk>/erase/", admin_views.PatientEraseView.as_view(), name="clinical_patient_erase"
+        ),
+        path(
+            "patients/<int:pk>/intake/",
+            intake_admin_views.IntakeAnswersView.as_view(),
+            name="clinical_patient_intake",
+        ),
+        path(
+            "safety-flags/<int:pk>/acknowledge/",
+            safety_admin_views.acknowledge_flag,
+            name="clinical_flag_acknowledge",
+        ),
+        path(
+            "intakes/<int:pk>/acknowledge-urgent/",
+            intake_admin_views.acknowledge_urgent_intake,
+            name="clinical_intake_acknowledge_urgent",
         ),
     ]
 

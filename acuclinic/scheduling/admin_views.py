@@ -28,6 +28,8 @@ from acuclinic.accounts.models import AuditEvent
 from acuclinic.appointments.models import AppointmentRequest
 from acuclinic.appointments.selectors import can_work_requests
 from acuclinic.clinical import selectors as patient_selectors
+from acuclinic.clinical.chart import chart_for_view
+from acuclinic.clinical.intake.selectors import urgent_intake_for
 from acuclinic.clinical.models import Patient
 from acuclinic.core import timefmt
 from acuclinic.core.validators import format_phone_for_display
@@ -326,6 +328,9 @@ class AppointmentDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, 
             calendar_url=f"{reverse('scheduling_calendar')}?{urlencode(calendar_params)}",
             next_free=kwargs.get("next_free", []),
             taken=kwargs.get("taken", False),
+            # The clinical course: the chart header for clinicians, an urgent intake for the desk.
+            chart=chart_for_view(self.request, patient=obj.patient, on=obj.local_start.date()),
+            urgent_intake=urgent_intake_for(user=user, appointment=obj),
         )
         return context
 

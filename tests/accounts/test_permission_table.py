@@ -37,6 +37,9 @@ POST_ONLY = {
     "scheduling_appointment_cancel",
     "scheduling_appointment_arrived",
     "scheduling_appointment_no_show",
+    "intake_withdraw",
+    "clinical_flag_acknowledge",
+    "clinical_intake_acknowledge_urgent",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
@@ -88,6 +91,13 @@ def url_for(name: str, sample) -> str:
         "scheduling_calendar_feed": {"token": "not-a-valid-token"},
         "scheduling_calendar_feed_revoke": {"pk": 999999},
         "booking_earlier": {"token": "not-a-token"},
+        **{
+            name: {"token": "not-a-token"}
+            for name in ("intake_start", "intake_saved", "intake_consent", "intake_done", "intake_withdraw")
+        },
+        "intake_step": {"token": "not-a-token", "number": 1},
+        "clinical_flag_acknowledge": {"pk": 999999},
+        "clinical_intake_acknowledge_urgent": {"pk": 999999},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})

@@ -17,11 +17,23 @@ def urgent_requests_banner(context):
     user = getattr(request, "user", None)
     if not can_work_requests(user):
         return {"show": False}
-    shown = list(unacknowledged_urgent_requests()[:BANNER_LIMIT])
+    from acuclinic.clinical.intake.selectors import unacknowledged_urgent_intakes
+
+    # A patient whose intake had emergency or urgent answers comes first: they are already booked with us.
+    intakes = list(unacknowledged_urgent_intakes()[:BANNER_LIMIT])
+    intake_total = intakes[0].total if intakes else 0
+    shown = list(unacknowledged_urgent_requests()[: max(BANNER_LIMIT - len(intakes), 1)])
     total = shown[0].total if shown else 0
-    for item in shown:
+    for item in [*intakes, *shown]:
         item.urgency_label = _urgency_label(item.urgency)
-    return {"show": bool(shown), "urgent_requests": shown, "more": total - len(shown), "total": total}
+    return {
+        "show": bool(shown or intakes),
+        "urgent_intakes": intakes,
+        "urgent_requests": shown,
+        "more": total - len(shown),
+        "more_intakes": intake_total - len(intakes),
+        "total": total + intake_total,
+    }
 
 
 @register.filter

@@ -77,6 +77,7 @@ def unacknowledged_urgent_intakes() -> QuerySet:
             "urgency",
             "urgency_rank",
             "updated_at",
+            "appointment_id",
             "patient__first_name",
             "patient__last_name",
             "patient__id",
@@ -168,3 +169,19 @@ def intake_link(response: QuestionnaireResponse) -> str:
     from django.urls import reverse
 
     return reverse("intake_start", kwargs={"token": token_for(response)})
+
+
+def urgent_intake_for(*, user, appointment) -> QuestionnaireResponse | None:
+    """The visit's intake when its warning signs were an emergency or urgent-today and the desk (who may work
+    requests) has not yet acknowledged it."""
+    from acuclinic.appointments.selectors import can_work_requests
+
+    if not can_work_requests(user):
+        return None
+    return (
+        QuestionnaireResponse.objects.filter(
+            appointment=appointment, urgency__in=URGENT_KEYS, urgent_acknowledged_at__isnull=True
+        )
+        .only("pk", "urgency", "urgency_reasons", "updated_at")
+        .first()
+    )
