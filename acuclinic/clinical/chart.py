@@ -87,7 +87,9 @@ CLINICAL_RECORD_PERMISSION = "clinical.view_clinical_record"
 
 def can_see_charts(user) -> bool:
     """Clinicians (and superusers): the intake, consent and flags are clinical, not the desk's."""
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm(CLINICAL_RECORD_PERMISSION))
+    return bool(
+        user and user.is_authenticated and user.is_active and user.has_perm(CLINICAL_RECORD_PERMISSION)
+    )
 
 
 def chart_for_view(request, *, patient, on: date):

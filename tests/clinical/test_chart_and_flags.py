@@ -54,7 +54,9 @@ def test_the_desk_sees_no_clinical_details_and_cannot_acknowledge(client, settin
     assert "Pacemaker" not in page and "Safety flags" not in page
     flag = SafetyFlag.objects.first()
     answer = client.post(reverse("clinical_flag_acknowledge", args=[flag.pk]))
-    assert answer.status_code == 403 or answer["Location"] == "/admin/"  # Wagtail: denied, back to the home page
+    assert (
+        answer.status_code == 403 or answer["Location"] == "/admin/"
+    )  # Wagtail: denied, back to the home page
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
 
