@@ -34,3 +34,4 @@ bench:
 	@.venv/bin/python bench/request_submission.py
 	@.venv/bin/python bench/slot_search.py
 	@.venv/bin/python bench/calendar.py
+	@.venv/bin/python bench/intake_submission.py

@@ -50,7 +50,7 @@ class ChartHeader:
 
 
 def chart_header(*, patient, on: date) -> ChartHeader:
-    from acuclinic.scheduling.selectors import is_returning_patient
+    from acuclinic.scheduling.models import Appointment, AppointmentStatus
 
     flags = active_flags(patient=patient)
     intake = intake_selectors.latest_intake(patient=patient)
@@ -74,7 +74,10 @@ def chart_header(*, patient, on: date) -> ChartHeader:
         episode=episode,
         medicare_checks=checks,
         medicare_result=medicare.eligible(checks),
-        first_visit=not is_returning_patient(patient),
+        # The first treatment: no visit completed yet (today's may be under way).
+        first_visit=not Appointment.objects.filter(
+            patient=patient, status=AppointmentStatus.COMPLETED
+        ).exists(),
         first_visit_practice=rules.FIRST_VISIT_PRACTICE,
         do_not_treat=any(flag.do_not_treat for flag in flags) or not consent.signed,
         no_electro=any(flag.no_electro for flag in flags),

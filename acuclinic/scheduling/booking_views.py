@@ -501,8 +501,21 @@ def manage(request, token, *, earlier_form=None, status=200):
         ),
         "waiting": appointment.waitlist_entries.filter(status__in=["waiting", "offered"]).exists(),
         "cancelled": appointment.status == AppointmentStatus.CANCELLED,
+        **_intake_context(appointment),
     }
     return render(request, "scheduling/book/manage.html", context, status=status)
+
+
+def _intake_context(appointment: Appointment) -> dict:
+    """The first visit's questionnaire on the booking's page: a fresh link while it is to be filled in."""
+    from acuclinic.clinical.intake.selectors import intake_for_appointment, intake_link
+
+    response = intake_for_appointment(appointment=appointment)
+    if response is None:
+        return {}
+    if response.status == "completed":
+        return {"intake_done": True}
+    return {"intake_url": intake_link(response), "intake_started": bool(response.answers)}
 
 
 @never_cache

@@ -209,6 +209,55 @@ WAITLIST = ("sam", "Morgan Sample")
 BOOKED_FROM_REQUEST = (2, "10:30", "Casey Example", FIRST)  # next week's open day, for the phoned-in request
 
 
+# Intakes for today's first visits (builder.intakes): patient key, answers that differ, completed with consent?
+DEMO_INTAKE_ANSWERS = {
+    "pain.where": ["low-middle", "low-right"],
+    "pain.start": "lifting",
+    "pain.legs": "thigh",
+    "pain.back_surgery": False,
+    "pain.now": 6,
+    "pain.average": 5,
+    **{
+        f"redflag.{key}": False
+        for key in (
+            "bladder_bowel",
+            "saddle_numbness",
+            "leg_weakness",
+            "both_legs",
+            "serious_injury",
+            "fever",
+            "infection_risk",
+            "cancer_history",
+            "weight_loss",
+            "night_pain",
+            "minor_injury_or_bone_risk",
+        )
+    },
+    "tried.treatments": ["medicines", "physio"],
+    "health.medications": "Ibuprofen when needed",
+    "health.blood_thinners": "no",
+    "health.pregnant": "not-applicable",
+    "health.pacemaker": False,
+    "health.needle_fear": "nervous",
+    "coverage.medicare": False,
+}
+DEMO_INTAKES = [
+    (
+        "jordan",
+        {
+            "health.blood_thinners": "yes",
+            "health.medications": "Apixaban 5 mg twice a day; metoprolol",
+            "health.pacemaker": True,
+            "pain.now": 7,
+            "pain.average": 6,
+        },
+        True,
+    ),
+    ("robin", {"health.conditions": ["diabetes"], "pain.legs": "no", "pain.now": 4, "pain.average": 5}, True),
+    ("lee", {"redflag.fever": True, "pain.start": "unknown"}, False),
+]
+
+
 def _answers(**yes) -> dict[str, bool]:
     return {question.key: question.key in yes for question in QUESTIONS}
 
@@ -421,6 +470,63 @@ class _Builder:
                     day=self.today, at=at, practitioner=practitioner, type_name=type_name, patient=patient
                 )
 
+    def intakes(self):
+        """Today's first visits as a Monday morning finds them: Jordan's intake is complete with two safety flags
+        for Casey to acknowledge, Robin's complete, Lee's half done with an urgent warning sign for the desk."""
+        from acuclinic.clinical.instruments.models import QuestionnaireResponse
+        from acuclinic.clinical.instruments.selectors import CONSENT_KEY, INTAKE_KEY, current_version
+        from acuclinic.clinical.intake import services as intake_services
+
+        version = current_version(key=INTAKE_KEY)
+        if version is None:
+            return
+        for key, changes, complete in DEMO_INTAKES:
+            appointment = (
+                Appointment.objects.filter(
+                    patient=self.patients[key], start__date__gte=self.today - timedelta(days=1)
+                )
+                .order_by("start")
+                .first()
+            )
+            if appointment is None:
+                continue
+            response, _ = QuestionnaireResponse.objects.get_or_create(
+                appointment=appointment,
+                instrument=version.instrument,
+                defaults={"patient": appointment.patient, "version": version},
+            )
+            if response.episode_id is None:
+                from acuclinic.clinical.episodes.services import open_episode
+
+                response.episode = open_episode(patient=appointment.patient)
+                response.save(update_fields=["episode"])
+            answers = {
+                **DEMO_INTAKE_ANSWERS,
+                "pain.onset": (self.today - timedelta(weeks=26)).isoformat(),
+                "coverage.medicare": appointment.patient.has_medicare,
+                **changes,
+            }
+            steps = version.definition["item"]
+            for index, step in enumerate(steps[: len(steps) if complete else 3]):
+                links = {item["linkId"] for item in step["item"]}
+                intake_services.save_step(
+                    response=response,
+                    index=index,
+                    answers={link: value for link, value in answers.items() if link in links},
+                    today=self.today,
+                )
+            if complete:
+                person = appointment.patient
+                intake_services.complete(
+                    response=response,
+                    consent_version=current_version(key=CONSENT_KEY),
+                    signed_name=f"{person.first_name} {person.last_name}",
+                    signed_date=self.today - timedelta(days=2),
+                    agreed=True,
+                    ip_address=None,
+                    now=self.now - timedelta(days=2),
+                )
+
     def next_week(self) -> list[date]:
         days = open_days(self.location, self.today + timedelta(days=7), 4)
         booked = {}
@@ -554,6 +660,7 @@ def _build(*, location: Location, now: datetime, today: date) -> None:
     builder.patients_without_email()
     builder.last_week()
     builder.today_schedule()
+    builder.intakes()
     next_week_days = builder.next_week()
     builder.series()
     builder.waitlist_entry()

@@ -128,3 +128,34 @@ def test_an_emergency_answer_shows_911_at_once(client, intake):
 
 def test_a_tampered_link_is_404(client):
     assert client.get("/intake/not-a-token/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("number", "field", "value", "message"),
+    [
+        (1, "pain__onset", "9999-12-31", "This date is in the future"),
+        (1, "pain__onset", "0001-01-01", "before you were born"),
+        (1, "pain__onset", "2026-02-30", "Please enter a date"),
+        (1, "pain__onset", "25:00", "Please enter a date"),
+        (1, "pain__start", "<script>", "Please choose one of the answers shown"),
+        (2, "pain__now", "11", "Please choose a number from 0 to 10"),
+        (2, "pain__now", "-1", "Please choose a number from 0 to 10"),
+        (3, "redflag__fever", "maybe", "Please answer yes or no"),
+        (4, "tried__other", "x" * 5000, "at most 300 characters"),
+    ],
+)
+def test_hostile_answers_get_a_message_next_to_the_field(client, intake, number, field, value, message):
+    for earlier in range(1, number):
+        client.post(url(intake, "intake_step", number=earlier), STEPS[earlier])
+    page = client.post(url(intake, "intake_step", number=number), {**STEPS[number], field: value})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'id="field-{field}"' in html and message in html
+    intake.refresh_from_db()
+    assert intake.step == number - 1  # nothing of the bad step was stored
+
+
+def test_a_step_beyond_the_last_answered_goes_back_to_it(client, intake):
+    assert client.get(url(intake, "intake_step", number=5))["Location"].endswith("/step/1/")
+    assert client.get(url(intake, "intake_step", number=99)).status_code == 404
+    assert client.get(url(intake, "intake_consent"))["Location"].endswith("/step/1/")

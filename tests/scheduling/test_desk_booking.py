@@ -14,6 +14,8 @@ from freezegun import freeze_time
 
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.appointments.models import AppointmentRequest, PreferredTime
+from acuclinic.clinical.intake.selectors import intake_link
+from acuclinic.scheduling import messages
 from acuclinic.scheduling.availability import free_slots
 from acuclinic.scheduling.models import Appointment, AppointmentNotification, Closure, WorkingHours
 from acuclinic.scheduling.services import book_appointment
@@ -146,8 +148,17 @@ def test_picking_a_free_time_confirms_and_books_it(clinic, desk):
     assert appointment.start == clinic.at(14, 30, day=DAY + timedelta(days=1))
     assert appointment.override_reason is None
     assert patient_mails(appointment) == 1  # a future time: the patient is told
-    audit = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, object_id=str(appointment.pk))
+    audit = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="scheduling.appointment", object_id=str(appointment.pk)
+    )
     assert "override" not in audit.detail
+    # A first visit booked at the desk gets its intake questionnaire, and the confirmation carries the link.
+    intake = appointment.responses.get()
+    notification = AppointmentNotification.objects.get(
+        appointment=appointment, kind=Kind.PATIENT_CONFIRMATION
+    )
+    body = messages.patient_mail(notification).body
+    assert intake_link(intake) in body and "health questionnaire" in body
 
 
 def test_a_picked_time_that_is_not_free_says_why_and_offers_another_time(clinic, desk):
@@ -180,7 +191,9 @@ def test_a_time_that_is_not_free_needs_a_reason(clinic, desk, day, at, code, mes
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert appointment.override_reason == reason
-    audit = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, object_id=str(appointment.pk))
+    audit = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="scheduling.appointment", object_id=str(appointment.pk)
+    )
     assert f"override={code}" in audit.detail and reason not in audit.detail
     # No e-mail announces a time already past; the others are announced.
     assert patient_mails(appointment) == (0 if code == "past" else 1)

@@ -59,7 +59,10 @@ class StepForm(forms.Form):
             return forms.ChoiceField(
                 choices=[("yes", "Yes"), ("no", "No")],
                 widget=forms.RadioSelect,
-                error_messages={"required": "Please answer yes or no."},
+                error_messages={
+                    "required": "Please answer yes or no.",
+                    "invalid_choice": "Please answer yes or no.",
+                },
                 **common,
             )
         if kind in ("choice", "open-choice"):
@@ -68,13 +71,19 @@ class StepForm(forms.Form):
                 return forms.MultipleChoiceField(
                     choices=choices,
                     widget=forms.CheckboxSelectMultiple,
-                    error_messages={"required": "Please choose at least one."},
+                    error_messages={
+                        "required": "Please choose at least one.",
+                        "invalid_choice": "Please choose from the answers shown.",
+                    },
                     **common,
                 )
             return forms.ChoiceField(
                 choices=choices,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Please choose one."},
+                error_messages={
+                    "required": "Please choose one.",
+                    "invalid_choice": "Please choose one of the answers shown.",
+                },
                 **common,
             )
         if kind == "integer":
@@ -83,7 +92,10 @@ class StepForm(forms.Form):
                 return forms.ChoiceField(
                     choices=[(str(n), str(n)) for n in range(11)],
                     widget=forms.RadioSelect(attrs={"class": "scale"}),
-                    error_messages={"required": "Please choose a number from 0 to 10."},
+                    error_messages={
+                        "required": "Please choose a number from 0 to 10.",
+                        "invalid_choice": "Please choose a number from 0 to 10.",
+                    },
                     **common,
                 )
             return forms.IntegerField(

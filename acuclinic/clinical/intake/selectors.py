@@ -14,11 +14,17 @@ from ..instruments.selectors import INTAKE_KEY
 URGENT_KEYS = ("emergency", "urgent_today")
 
 
-def needs_intake(*, patient) -> bool:
-    """A first visit needs an intake: nobody treated here before, and no completed intake in the open episode."""
-    from acuclinic.scheduling.selectors import is_returning_patient
+def needs_intake(*, patient, appointment=None) -> bool:
+    """A first visit needs an intake: not treated here before (no other visit arrived or completed — the visit
+    itself may already be under way, the patient filling it in at the desk), and no completed intake in the open
+    episode."""
+    from acuclinic.scheduling.models import Appointment
+    from acuclinic.scheduling.selectors import RETURNING_STATUSES
 
-    if is_returning_patient(patient):
+    treated = Appointment.objects.filter(patient=patient, status__in=RETURNING_STATUSES)
+    if appointment is not None:
+        treated = treated.exclude(pk=appointment.pk)
+    if treated.exists():
         return False
     return not QuestionnaireResponse.objects.filter(
         patient=patient,

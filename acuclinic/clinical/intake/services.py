@@ -38,7 +38,7 @@ def prepare_intake(
     None when the patient has been treated before or already completed an intake in their open episode, or when the
     clinic has switched the intake off. Idempotent: a second call returns the same response.
     """
-    if not selectors.needs_intake(patient=appointment.patient):
+    if not selectors.needs_intake(patient=appointment.patient, appointment=appointment):
         return None
     version = current_version(key=INTAKE_KEY)
     if version is None:
