@@ -50,7 +50,8 @@ from acuclinic.clinical.models import Patient
 from tests.factories import make_booking
 links = []
 for n in range({count}):
-    patient = Patient.objects.create(first_name=f"Bench{{n}}", last_name="Intake", date_of_birth=date(1960 + n % 40, 1 + n % 12, 1 + n % 28))
+    born = date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
+    patient = Patient.objects.create(first_name=f"Bench{{n}}", last_name="Intake", date_of_birth=born)
     links.append(intake_link(prepare_intake(appointment=make_booking(patient))))
 print("RESULT " + json.dumps(links))
 """
@@ -60,20 +61,33 @@ import json
 from acuclinic.clinical.models import ConsentRecord, QuestionnaireResponse, SafetyFlag
 from django.db.models import Count
 responses = QuestionnaireResponse.objects.filter(patient__last_name="Intake")
+completed = responses.filter(status="completed").select_related("patient")
+standing = ConsentRecord.objects.filter(patient__last_name="Intake", withdrawn_at__isnull=True)
+def most(rows):
+    return max([row["n"] for row in rows.values("patient").annotate(n=Count("pk"))] or [0])
 result = {{
-    "completed": {{str(r.patient.first_name): r.answers for r in responses.filter(status="completed").select_related("patient")}},
-    "responses_per_patient": max([row["n"] for row in responses.values("patient").annotate(n=Count("pk"))] or [0]),
-    "consents_per_patient": max([row["n"] for row in ConsentRecord.objects.filter(patient__last_name="Intake", withdrawn_at__isnull=True).values("patient").annotate(n=Count("pk"))] or [0]),
+    "completed": {{str(r.patient.first_name): r.answers for r in completed}},
+    "responses_per_patient": most(responses),
+    "consents_per_patient": most(standing),
     "consents": ConsentRecord.objects.filter(patient__last_name="Intake").count(),
     "pacemaker_flags": SafetyFlag.objects.filter(patient__last_name="Intake", rule="pacemaker").count(),
 }}
 print("RESULT " + json.dumps(result))
 """
 
-RED_FLAGS = (
-    "bladder_bowel saddle_numbness leg_weakness both_legs serious_injury fever infection_risk cancer_history "
-    "weight_loss night_pain minor_injury_or_bone_risk"
-).split()
+RED_FLAGS = [
+    "bladder_bowel",
+    "saddle_numbness",
+    "leg_weakness",
+    "both_legs",
+    "serious_injury",
+    "fever",
+    "infection_risk",
+    "cancer_history",
+    "weight_loss",
+    "night_pain",
+    "minor_injury_or_bone_risk",
+]
 
 
 def steps_for(number: int, rng: random.Random) -> list[dict[str, str]]:
@@ -158,7 +172,7 @@ class Client:
             times = 2 if double and index in (2, len(posts) - 1) else 1
             results = []
 
-            def post(path=path, data=data):
+            def post(path=path, data=data, results=results):
                 results.append(self.request("POST", path, cookie=cookie, data=data))
 
             threads = [threading.Thread(target=post) for _ in range(times)]
@@ -167,7 +181,7 @@ class Client:
             for thread in threads:
                 thread.join()
             for status, response_headers, _content, seconds in results:
-                location = dict((k.lower(), v) for k, v in response_headers).get("location", "")
+                location = {k.lower(): v for k, v in response_headers}.get("location", "")
                 ok = status == 302
                 run.outcomes.append(
                     Outcome("post", status, seconds, "" if ok else f"HTTP {status} at {path}")
