@@ -115,3 +115,54 @@ def chart_for_view(request, *, patient, on: date):
         request=request,
     )
     return header
+
+
+@dataclass(frozen=True)
+class SafetyLine:
+    """One line per patient for a clinician's day: what stands between them and the first needle."""
+
+    to_acknowledge: int
+    do_not_treat: bool
+    consent: bool
+
+    @property
+    def text(self) -> str:
+        if not self.consent:
+            return "No consent \u2014 do not treat"
+        if self.do_not_treat:
+            return "Do not treat (see the flags)"
+        if self.to_acknowledge:
+            return f"{self.to_acknowledge} flag{'s' if self.to_acknowledge != 1 else ''} to acknowledge"
+        return "Ready"
+
+
+def safety_lines(*, patient_ids) -> dict[int, SafetyLine]:
+    """Two queries whatever the number of patients."""
+    from django.db.models import Count, Q
+
+    from .consent.models import ConsentRecord
+    from .safety.models import SafetyFlag
+
+    ids = set(patient_ids)
+    flags = {
+        row["patient_id"]: row
+        for row in SafetyFlag.objects.filter(patient_id__in=ids, cleared_at__isnull=True)
+        .values("patient_id")
+        .annotate(
+            open=Count("pk", filter=Q(acknowledged_at__isnull=True)),
+            stop=Count("pk", filter=Q(do_not_treat=True)),
+        )
+    }
+    consented = set(
+        ConsentRecord.objects.filter(patient_id__in=ids, withdrawn_at__isnull=True).values_list(
+            "patient_id", flat=True
+        )
+    )
+    return {
+        pid: SafetyLine(
+            to_acknowledge=flags.get(pid, {}).get("open", 0),
+            do_not_treat=bool(flags.get(pid, {}).get("stop", 0)),
+            consent=pid in consented,
+        )
+        for pid in ids
+    }

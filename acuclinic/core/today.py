@@ -132,6 +132,11 @@ def today_for(*, user, request=None, now: datetime | None = None) -> Today:
                 what="my day",
                 request=request,
             )
+            from acuclinic.clinical.chart import safety_lines
+
+            lines = safety_lines(patient_ids=[row.patient_id for row in rows])
+            for row in rows:
+                row.safety = lines[row.patient_id]
         fields.update(clinician=True, own_appointments=rows, has_practitioner=practitioner is not None)
 
     if can_work_requests(user):

@@ -146,6 +146,8 @@ def test_a_clinician_sees_their_own_day_only(day):
         f'data-appointment="{day["first"].pk}"' in html and f'data-appointment="{day["second"].pk}"' in html
     )
     assert f'data-appointment="{day["other"].pk}"' not in html and "Elsewhere" not in html
+    # Before treating: nobody here has signed the consent yet.
+    assert "Before treating" in html and html.count("No consent \u2014 do not treat") == 2
     for hidden in ('data-today="appointments"', 'data-today="requests"', 'data-today="offers"', "NEWREQ22"):
         assert hidden not in html
     [event] = AuditEvent.objects.filter(action="list", actor_id=clinician.pk)
