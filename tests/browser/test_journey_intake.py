@@ -181,8 +181,8 @@ def test_a_new_patient_books_fills_in_the_intake_and_the_clinician_acknowledges(
     page.get_by_role("button", name="Save and continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("How much it hurts")
-    page.locator("fieldset").nth(0).get_by_text("7", exact=True).click()
-    page.locator("fieldset").nth(1).get_by_text("5", exact=True).click()
+    page.locator("fieldset").nth(0).get_by_label("7", exact=True).check()
+    page.locator("fieldset").nth(1).get_by_label("5", exact=True).check()
     clean(page, "intake step 2 (0-10 scales)")
     screenshot(page, "03-pain-scales", full_page=True)
     page.get_by_role("button", name="Save and continue").click()
@@ -299,8 +299,8 @@ def test_an_emergency_answer_shows_911_and_tops_the_desks_banner(
         },
     )
     page.get_by_role("button", name="Save and continue").click()
-    page.locator("fieldset").nth(0).get_by_text("8", exact=True).click()
-    page.locator("fieldset").nth(1).get_by_text("6", exact=True).click()
+    page.locator("fieldset").nth(0).get_by_label("8", exact=True).check()
+    page.locator("fieldset").nth(1).get_by_label("6", exact=True).check()
     page.get_by_role("button", name="Save and continue").click()
     groups = page.locator("fieldset")
     for n in range(NO_WARNING_SIGNS):
