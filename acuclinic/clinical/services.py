@@ -290,13 +290,15 @@ def export_patient_json(*, actor, patient: Patient, request=None) -> dict:
     """Everything we hold about the patient, in the documented, versioned shape of clinical.exports."""
     requests = selectors.patient_appointment_requests(patient=patient)
     appointments = selectors.patient_appointments_for_export(patient=patient)
-    data = exports.patient_json(patient=patient, requests=requests, appointments=appointments)
+    course = selectors.clinical_course_for_export(patient=patient)
+    data = exports.patient_json(patient=patient, requests=requests, appointments=appointments, course=course)
     _audit_export(
         actor=actor,
         patient=patient,
         fmt="json",
         requests=requests,
         appointments=appointments,
+        course=course,
         request=request,
     )
     return data
@@ -309,7 +311,10 @@ def export_patient_fhir(*, actor, patient: Patient, request=None) -> dict:
     """
     requests = selectors.patient_appointment_requests(patient=patient)
     appointments = selectors.patient_appointments_for_export(patient=patient)
-    data = exports.patient_fhir_bundle(patient=patient, requests=requests, appointments=appointments)
+    course = selectors.clinical_course_for_export(patient=patient)
+    data = exports.patient_fhir_bundle(
+        patient=patient, requests=requests, appointments=appointments, course=course
+    )
     exports.validate_fhir_bundle(data)
     _audit_export(
         actor=actor,
@@ -317,14 +322,19 @@ def export_patient_fhir(*, actor, patient: Patient, request=None) -> dict:
         fmt="fhir",
         requests=requests,
         appointments=appointments,
+        course=course,
         request=request,
     )
     return data
 
 
-def _audit_export(*, actor, patient: Patient, fmt: str, requests, appointments=(), request) -> None:
+def _audit_export(
+    *, actor, patient: Patient, fmt: str, requests, appointments=(), course=None, request
+) -> None:
     detail = _ids_detail(f"{fmt}; appointment requests", [r.pk for r in requests])
     detail = f"{detail}; appointments: {_id_list(a.pk for a in appointments)}"
+    if course is not None:
+        detail += f"; {_course_detail(course)}"
     audit.record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
@@ -333,6 +343,19 @@ def _audit_export(*, actor, patient: Patient, fmt: str, requests, appointments=(
         request=request,
     )
     logger.info("patient exported", extra={"patient": patient.pk, "format": fmt})
+
+
+def _course_detail(course: selectors.ClinicalCourse) -> str:
+    """The clinical course's record ids for the audit log ("episodes #1; responses #2,#3; …"), never content."""
+    return "; ".join(
+        f"{label} {_id_list(row.pk for row in rows)}"
+        for label, rows in (
+            ("episodes", course.episodes),
+            ("responses", course.responses),
+            ("consents", course.consents),
+            ("safety flags", course.flags),
+        )
+    )
 
 
 def _ids_detail(prefix: str, ids: list[int]) -> str:

@@ -277,8 +277,10 @@ def test_export_of_a_patient_without_requests(frontdesk):
     [entry] = bundle["entry"]
     assert entry["resource"]["resourceType"] == "Patient" and "telecom" not in entry["resource"]
     assert [e.detail for e in events("export", "clinical.patient", patient.pk)] == [
-        "json; appointment requests: none; appointments: none",
-        "fhir; appointment requests: none; appointments: none",
+        "json; appointment requests: none; appointments: none; "
+        "episodes none; responses none; consents none; safety flags none",
+        "fhir; appointment requests: none; appointments: none; "
+        "episodes none; responses none; consents none; safety flags none",
     ]
 
 
