@@ -371,6 +371,8 @@ def _ids_detail(prefix: str, ids: list[int]) -> str:
 class Erasure:
     patient_id: int
     appointment_request_ids: tuple[int, ...]
+    appointment_ids: tuple[int, ...] = ()
+    clinical_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (model label, ids) of the clinical course
 
 
 @transaction.atomic
@@ -378,37 +380,75 @@ def erase_patient(*, actor, patient: Patient, reason: str, request=None) -> Eras
     """Remove the patient's personal and health data, all or nothing, and record the erasure in the audit log.
 
     Removed: the Patient row and the appointment requests linked to it or matching it (selectors), with their
-    preferred times, contact attempts and e-mail notifications. Kept: the audit log, which holds only references;
-    one "erase" event names the patient record and the request ids, and one per request names the request, so a
-    search of the log by either id finds the erasure. Raises ValidationError for an unknown reason category and
-    Patient.DoesNotExist when the record is already gone.
+    preferred times, contact attempts and e-mail notifications; the patient's appointments (with their e-mails,
+    reminders and waitlist entries) and treatment plans; the clinical course — episodes, questionnaire responses,
+    consents and safety flags (on_delete=CASCADE from the patient). Kept: the audit log, which holds only
+    references; one "erase" event names the patient record and the ids of everything removed with it, and one per
+    removed request, appointment and clinical row names that row, so a search of the log by any id finds the
+    erasure. Raises ValidationError for an unknown reason category and Patient.DoesNotExist when the record is
+    already gone.
     """
+    from acuclinic.scheduling.models import Appointment, TreatmentPlan
+
     if reason not in ErasureReason.values:
         raise ValidationError("Choose the reason for the erasure.")
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     requests = selectors.patient_appointment_requests(patient=patient)
     request_ids = tuple(sorted(r.pk for r in requests))
+    appointment_ids = tuple(
+        Appointment.objects.filter(patient=patient).order_by("pk").values_list("pk", flat=True)
+    )
+    course = selectors.clinical_course_for_export(patient=patient)
+    clinical_ids = tuple(
+        (rows[0]._meta.label_lower, tuple(sorted(row.pk for row in rows)))
+        for rows in (course.episodes, course.responses, course.consents, course.flags)
+        if rows
+    )
     patient_id = patient.pk
-    # Preferred times, contact attempts and notifications go with their request (on_delete=CASCADE); a queued
+    # Appointments and plans protect the patient from an accidental delete: erasure removes them first (their
+    # notifications, reminders and waitlist entries go with them). Preferred times, contact attempts and
+    # notifications go with their request, and the clinical course with the patient (on_delete=CASCADE); a queued
     # e-mail whose notification row is gone is dropped by the worker ("gone").
+    Appointment.objects.filter(pk__in=appointment_ids).delete()
+    TreatmentPlan.objects.filter(patient=patient).delete()
     AppointmentRequest.objects.filter(pk__in=request_ids).delete()
     patient.delete()
+    detail = _ids_detail(f"reason: {reason}; appointment requests", list(request_ids))
+    detail += f"; appointments: {_id_list(appointment_ids)}; {_course_detail(course)}"
     audit.record(
         actor=actor,
         action=AuditEvent.Action.ERASE,
         object_type=Patient._meta.label_lower,
         object_id=patient_id,
-        detail=_ids_detail(f"reason: {reason}; appointment requests", list(request_ids)),
+        detail=detail[:500],
         request=request,
     )
-    for request_id in request_ids:
-        audit.record(
-            actor=actor,
-            action=AuditEvent.Action.ERASE,
-            object_type=AppointmentRequest._meta.label_lower,
-            object_id=request_id,
-            detail=f"reason: {reason}; with patient #{patient_id}",
-            request=request,
-        )
-    logger.info("patient erased", extra={"patient": patient_id, "appointment_requests": len(request_ids)})
-    return Erasure(patient_id=patient_id, appointment_request_ids=request_ids)
+    removed = [
+        (AppointmentRequest._meta.label_lower, request_ids),
+        (Appointment._meta.label_lower, appointment_ids),
+        *clinical_ids,
+    ]
+    for object_type, ids in removed:
+        for object_id in ids:
+            audit.record(
+                actor=actor,
+                action=AuditEvent.Action.ERASE,
+                object_type=object_type,
+                object_id=object_id,
+                detail=f"reason: {reason}; with patient #{patient_id}",
+                request=request,
+            )
+    logger.info(
+        "patient erased",
+        extra={
+            "patient": patient_id,
+            "appointment_requests": len(request_ids),
+            "appointments": len(appointment_ids),
+        },
+    )
+    return Erasure(
+        patient_id=patient_id,
+        appointment_request_ids=request_ids,
+        appointment_ids=appointment_ids,
+        clinical_ids=clinical_ids,
+    )

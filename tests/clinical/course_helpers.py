@@ -62,7 +62,10 @@ def completed_intake(*, patient=None, clinician=None, signed_name="Nia Newcomer"
         patient = Patient.objects.create(
             first_name="Nia", last_name="Newcomer", date_of_birth=date(1958, 3, 2), email="nia@example.org"
         )
-    appointment = make_booking(patient, practitioner_user=clinician)
+    own = getattr(clinician, "practitioner", None) if clinician else None
+    appointment = (
+        make_booking(patient, practitioner=own) if own else make_booking(patient, practitioner_user=clinician)
+    )
     response = intake_services.prepare_intake(appointment=appointment)
     assert response is not None
     today = timezone.localdate()

@@ -389,7 +389,9 @@ def test_administrator_erases_a_patient_and_everything_of_theirs_and_nothing_els
     [erased] = events("erase", "clinical.patient", patient.pk)
     assert erased.actor_id == administrator.pk
     assert (
-        erased.detail == f"reason: patient_request; appointment requests: {', '.join(map(str, request_ids))}"
+        erased.detail
+        == f"reason: patient_request; appointment requests: {', '.join(map(str, request_ids))}; "
+        "appointments: none; episodes none; responses none; consents none; safety flags none"
     )
     per_request = events("erase", "appointments.appointmentrequest")
     assert [int(e.object_id) for e in per_request] == request_ids
