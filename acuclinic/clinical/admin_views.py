@@ -171,6 +171,10 @@ class PatientDetailView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Temp
             can_export=selectors.can_export_patient(user),
             can_erase=selectors.can_erase_patient(user),
         )
+        if selectors.can_view_clinical_records(user):  # until the chart header shows it (issue 11)
+            from .episodes.admin_views import diagnosis_context
+
+            context.update(diagnosis_context(user=user, patient=patient))
         return context
 
 

@@ -120,7 +120,13 @@ def may_see_patient(user, patient: Patient) -> bool:
     return can_view_patients(user) and patients_visible_to(user).filter(pk=patient.pk).exists()
 
 
+VIEW_CLINICAL_RECORD_PERMISSION = "clinical.view_clinical_record"
 CHANGE_CLINICAL_RECORD_PERMISSION = "clinical.change_clinical_record"
+
+
+def can_view_clinical_records(user) -> bool:
+    """Clinicians (and superusers) read clinical records (of the patients they may see)."""
+    return _has(user, VIEW_CLINICAL_RECORD_PERMISSION)
 
 
 def can_change_clinical_records(user) -> bool:

@@ -8,6 +8,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import admin_views
+from .episodes import admin_views as episode_admin_views
 from .selectors import can_view_patients
 
 
@@ -33,6 +34,11 @@ def register_patient_urls():
         ),
         path(
             "patients/<int:pk>/erase/", admin_views.PatientEraseView.as_view(), name="clinical_patient_erase"
+        ),
+        path(
+            "patients/<int:pk>/diagnosis/",
+            episode_admin_views.ConfirmDiagnosisView.as_view(),
+            name="clinical_patient_diagnosis",
         ),
     ]
 

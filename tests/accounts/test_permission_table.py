@@ -37,6 +37,7 @@ POST_ONLY = {
     "scheduling_appointment_cancel",
     "scheduling_appointment_arrived",
     "scheduling_appointment_no_show",
+    "clinical_patient_diagnosis",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
