@@ -200,8 +200,9 @@ class MergeConflict(ValidationError):
 
 
 def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) -> Merge:
-    """Move the duplicate's appointments, requests, waitlist entries and treatment plans to the kept record and
-    remove the duplicate, all in one transaction; blank details of the kept record are filled from the duplicate.
+    """Move the duplicate's appointments, requests, waitlist entries, treatment plans and clinical course (episodes,
+    questionnaire responses, consents, safety flags: `_move_clinical_course`) to the kept record and remove the
+    duplicate, all in one transaction; blank details of the kept record are filled from the duplicate.
 
     The database's no-overlap rule for patients decides whether two appointments would meet: then nothing is
     changed and MergeConflict (a ValidationError) names the appointments. Audited on both records.
@@ -235,6 +236,7 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
             AppointmentRequest.objects.filter(pk__in=request_ids).update(patient=keep)
             WaitlistEntry.objects.filter(pk__in=waitlist_ids).update(patient=keep)
             TreatmentPlan.objects.filter(pk__in=plan_ids).update(patient=keep)
+            clinical = _move_clinical_course(keep=keep, duplicate=duplicate)
             filled = [
                 name
                 for name in EDITABLE_FIELDS
@@ -247,7 +249,7 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
             duplicate.delete()
             moved = (
                 f"appointments {_id_list(appointment_ids)}; requests {_id_list(request_ids)}; "
-                f"waitlist {_id_list(waitlist_ids)}; plans {_id_list(plan_ids)}"
+                f"waitlist {_id_list(waitlist_ids)}; plans {_id_list(plan_ids)}; {clinical}"
             )
             audit.record(
                 actor=actor,
@@ -275,6 +277,48 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
         ) from None
     logger.info("patients merged", extra={"patient": keep.pk, "removed": duplicate_id})
     return Merge(keep.pk, duplicate_id, appointment_ids, request_ids, waitlist_ids, plan_ids)
+
+
+def _move_clinical_course(*, keep: Patient, duplicate: Patient) -> str:
+    """Move the duplicate's clinical course to the kept record (deleting the duplicate would cascade to it).
+
+    The rules of one patient still hold afterwards: the kept record's open episode stays the open one (the
+    duplicate's is closed now, and kept); the newest standing consent stands (an older one ends now, as signing a
+    new version ends the old); an active safety flag the kept record already has for the same rule is cleared on
+    the duplicate's side (the kept one, and its acknowledgement, stand). Returns the audit's ids ("episodes #1; …").
+    """
+    from django.utils import timezone
+
+    from .models import ConsentRecord, Episode, QuestionnaireResponse, SafetyFlag
+
+    now = timezone.now()
+    if Episode.objects.filter(patient=keep, status=Episode.Status.OPEN).exists():
+        Episode.objects.filter(patient=duplicate, status=Episode.Status.OPEN).update(
+            status=Episode.Status.CLOSED, closed_at=now
+        )
+    standing = list(
+        ConsentRecord.objects.select_for_update()
+        .filter(patient__in=[keep, duplicate], withdrawn_at__isnull=True)
+        .order_by("-signed_at", "-pk")
+    )
+    ConsentRecord.objects.filter(pk__in=[c.pk for c in standing[1:]]).update(withdrawn_at=now)
+    kept_rules = SafetyFlag.objects.filter(patient=keep, cleared_at__isnull=True).values_list(
+        "rule", flat=True
+    )
+    SafetyFlag.objects.filter(patient=duplicate, cleared_at__isnull=True, rule__in=list(kept_rules)).update(
+        cleared_at=now
+    )
+    parts = []
+    for label, model in (
+        ("episodes", Episode),
+        ("responses", QuestionnaireResponse),
+        ("consents", ConsentRecord),
+        ("safety flags", SafetyFlag),
+    ):
+        ids = list(model.objects.filter(patient=duplicate).order_by("pk").values_list("pk", flat=True))
+        model.objects.filter(pk__in=ids).update(patient=keep)
+        parts.append(f"{label} {_id_list(ids)}")
+    return "; ".join(parts)
 
 
 def _id_list(ids) -> str:
