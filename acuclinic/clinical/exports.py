@@ -45,7 +45,7 @@ JSON, format "acuclinic.patient-export", version 1 (a new version number for any
           "status": {"code": "completed", "display": "Completed"}, "source": {…},
           "episode": 3 | null, "appointment": 12 | null,
           "created_at": "…", "updated_at": "…", "completed_at": "…" | null,
-          "urgency": "routine" | null, "urgency_reasons": ["…"], "urgent_acknowledged_at": "…" | null,
+          "urgency": {…} | null, "urgency_reasons": ["…"], "urgent_acknowledged_at": "…" | null,
           "answers": [                                        # in the order of the questionnaire
             {"link_id": "pain.where", "question": "Where is the pain? …", "value": ["low-middle"],
              "display": "The middle of my lower back"}      # value as stored; display as a person reads it
@@ -274,7 +274,9 @@ def _response_json(response) -> dict:
         "created_at": _iso(response.created_at),
         "updated_at": _iso(response.updated_at),
         "completed_at": _iso(response.completed_at),
-        "urgency": response.urgency or None,
+        "urgency": {"code": response.urgency, "display": urgency_label(response.urgency)}
+        if response.urgency
+        else None,
         "urgency_reasons": list(response.urgency_reasons or []),
         "urgent_acknowledged_at": _iso(response.urgent_acknowledged_at),
         "answers": _answers_json(response),

@@ -271,3 +271,29 @@ def test_the_desk_downloads_the_bundle_with_the_course(frontdesk, course):
         "Flag",
     } <= kinds
     assert SafetyFlag.objects.filter(patient=course.patient).count() == 2
+
+
+def test_every_builtin_instrument_exports_as_a_valid_r4b_questionnaire(db):
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    from acuclinic.clinical.models import InstrumentVersion
+
+    versions = list(InstrumentVersion.objects.select_related("instrument"))
+    assert {v.instrument.key for v in versions} >= {"intake", "consent", "nrs", "peg"}
+    for version in versions:
+        resource = exports._questionnaire_resource(version)
+        parsed = Questionnaire.model_validate(resource)
+        assert parsed.url == exports.questionnaire_url(version.instrument.key)
+        assert parsed.version == str(version.version)
+    peg = next(v for v in versions if v.instrument.key == "peg")
+    assert "Licence terms not confirmed" in exports._questionnaire_resource(peg)["copyright"]
+
+
+def test_answers_of_every_value_type_become_their_value_x(db):
+    item = {"linkId": "x", "type": "choice", "answerOption": [{"valueInteger": 3}, {"valueString": "often"}]}
+    assert exports._fhir_answers(item, ["3", "often"]) == [{"valueInteger": 3}, {"valueString": "often"}]
+    assert exports._fhir_answers({"type": "open-choice", "answerOption": []}, "my own words") == [
+        {"valueString": "my own words"}
+    ]
+    assert exports._fhir_answers({"type": "decimal"}, 1.5) == [{"valueDecimal": 1.5}]
+    assert exports._fhir_answers({"type": "text"}, "long") == [{"valueString": "long"}]
