@@ -102,6 +102,7 @@ against; every resource used here has the same shape in R4 (4.0.1). A Bundle of 
 Entries are linked by deterministic urn:uuid full URLs, so two exports of the same data are comparable.
 """
 
+import copy
 import uuid
 from datetime import UTC, datetime
 
@@ -628,8 +629,6 @@ def _episode_resources(episode, *, patient_ref: dict) -> list[dict]:
 def _questionnaire_resource(version) -> dict:
     """The stored definition as a Questionnaire with its canonical url and version. A consent form's first display
     item carries the text of that version: the Questionnaire is then exactly what was signed."""
-    import copy
-
     instrument = version.instrument
     resource = copy.deepcopy(version.definition)
     resource.update(
