@@ -97,6 +97,7 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "clinical_patient_intake": frozenset({CLINICIANS}),
     "clinical_flag_acknowledge": frozenset({CLINICIANS}),
     "clinical_intake_acknowledge_urgent": frozenset({FRONT_DESK}),
+    "clinical_patient_diagnosis": frozenset({CLINICIANS}),  # POST: the clinician confirms the ICD-10-CM code
     # Private calendar feeds: a clinician manages their own link; administrators switch off anyone's.
     "scheduling_my_calendar_feed": frozenset({CLINICIANS}),
     "scheduling_calendar_feeds": frozenset({ADMINISTRATORS}),

@@ -438,6 +438,8 @@ class PatientEraseView(PermissionRequiredMixin, WagtailAdminTemplateMixin, Templ
             patient=self.object,
             shows_patient=self.shows_patient,
             request_count=len(selectors.patient_appointment_requests(patient=self.object)),
+            appointment_count=self.object.appointments.count(),
+            course=selectors.clinical_course_for_export(patient=self.object),
             form=kwargs.get("form") or EraseForm(patient=self.object),
         )
         return context

@@ -4,7 +4,7 @@ Name, age, safety flags (and which still need acknowledging), consent status, th
 coverage and Medicare's eligibility checks (clinical-rules §7) — each check with the answer it came from.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from acuclinic.appointments.triage import age_on
@@ -34,6 +34,7 @@ class ChartHeader:
     do_not_treat: bool
     no_electro: bool
     avoid_points: list
+    diagnosis: dict = field(default_factory=dict)  # the episode's diagnosis and, for clinicians, its form
 
     @property
     def coverage(self) -> str:
@@ -106,7 +107,12 @@ def chart_for_view(request, *, patient, on: date):
     user = request.user
     if not (can_see_charts(user) and may_see_patient(user, patient)):
         return None
+    from .episodes.admin_views import diagnosis_context
+
     header = chart_header(patient=patient, on=on)
+    header.diagnosis = diagnosis_context(
+        user=user, patient=patient, episode=header.episode, next_url=request.path
+    )
     audit.record(
         actor=user,
         action=AuditEvent.Action.READ,

@@ -5,6 +5,8 @@ at least one appointment, in any status, with the practitioner linked to the cli
 without a linked practitioner (issue 4: least privilege).
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
@@ -118,6 +120,25 @@ def may_see_patient(user, patient: Patient) -> bool:
     return can_view_patients(user) and patients_visible_to(user).filter(pk=patient.pk).exists()
 
 
+VIEW_CLINICAL_RECORD_PERMISSION = "clinical.view_clinical_record"
+CHANGE_CLINICAL_RECORD_PERMISSION = "clinical.change_clinical_record"
+
+
+def can_view_clinical_records(user) -> bool:
+    """Clinicians (and superusers) read clinical records (of the patients they may see)."""
+    return _has(user, VIEW_CLINICAL_RECORD_PERMISSION)
+
+
+def can_change_clinical_records(user) -> bool:
+    """Clinicians (and superusers): the front desk keeps details and insurance, never the clinical record."""
+    return _has(user, CHANGE_CLINICAL_RECORD_PERMISSION)
+
+
+def may_change_clinical_record(user, patient: Patient) -> bool:
+    """Writes the patient's clinical record: the permission, and the patient is theirs to see (a clinician's own)."""
+    return can_change_clinical_records(user) and may_see_patient(user, patient)
+
+
 def patient_appointment_requests(*, patient: Patient) -> list[AppointmentRequest]:
     """The patient's appointment requests: those linked to the record and the unlinked ones that match it.
 
@@ -193,6 +214,45 @@ def patient_appointments_for_export(*, patient: Patient) -> list:
         Appointment.objects.filter(patient=patient)
         .select_related("practitioner", "appointment_type", "location", "room", "request")
         .order_by("start", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class ClinicalCourse:
+    """The patient's clinical course as the export and the erasure see it: every row, whatever its status."""
+
+    episodes: list
+    responses: list
+    consents: list
+    flags: list
+
+
+def clinical_course_for_export(*, patient: Patient) -> ClinicalCourse:
+    """Episodes, questionnaire responses, consents and safety flags of the patient, oldest first, with what the
+    export reads of each prefetched (four queries plus the staff who confirmed or acknowledged)."""
+    from .models import ConsentRecord, Episode, QuestionnaireResponse, SafetyFlag
+
+    return ClinicalCourse(
+        episodes=list(
+            Episode.objects.filter(patient=patient)
+            .select_related("diagnosis_confirmed_by", "diagnosis_confirmed_by__practitioner")
+            .order_by("opened_at", "pk")
+        ),
+        responses=list(
+            QuestionnaireResponse.objects.filter(patient=patient)
+            .select_related("instrument", "version__instrument")
+            .order_by("created_at", "pk")
+        ),
+        consents=list(
+            ConsentRecord.objects.filter(patient=patient)
+            .select_related("version__instrument")
+            .order_by("signed_at", "pk")
+        ),
+        flags=list(
+            SafetyFlag.objects.filter(patient=patient)
+            .select_related("acknowledged_by", "acknowledged_by__practitioner")
+            .order_by("raised_at", "pk")
+        ),
     )
 
 

@@ -200,8 +200,9 @@ class MergeConflict(ValidationError):
 
 
 def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) -> Merge:
-    """Move the duplicate's appointments, requests, waitlist entries and treatment plans to the kept record and
-    remove the duplicate, all in one transaction; blank details of the kept record are filled from the duplicate.
+    """Move the duplicate's appointments, requests, waitlist entries, treatment plans and clinical course (episodes,
+    questionnaire responses, consents, safety flags: `_move_clinical_course`) to the kept record and remove the
+    duplicate, all in one transaction; blank details of the kept record are filled from the duplicate.
 
     The database's no-overlap rule for patients decides whether two appointments would meet: then nothing is
     changed and MergeConflict (a ValidationError) names the appointments. Audited on both records.
@@ -235,6 +236,7 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
             AppointmentRequest.objects.filter(pk__in=request_ids).update(patient=keep)
             WaitlistEntry.objects.filter(pk__in=waitlist_ids).update(patient=keep)
             TreatmentPlan.objects.filter(pk__in=plan_ids).update(patient=keep)
+            clinical = _move_clinical_course(keep=keep, duplicate=duplicate)
             filled = [
                 name
                 for name in EDITABLE_FIELDS
@@ -247,7 +249,7 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
             duplicate.delete()
             moved = (
                 f"appointments {_id_list(appointment_ids)}; requests {_id_list(request_ids)}; "
-                f"waitlist {_id_list(waitlist_ids)}; plans {_id_list(plan_ids)}"
+                f"waitlist {_id_list(waitlist_ids)}; plans {_id_list(plan_ids)}; {clinical}"
             )
             audit.record(
                 actor=actor,
@@ -277,6 +279,48 @@ def merge_patients(*, actor, keep: Patient, duplicate: Patient, request=None) ->
     return Merge(keep.pk, duplicate_id, appointment_ids, request_ids, waitlist_ids, plan_ids)
 
 
+def _move_clinical_course(*, keep: Patient, duplicate: Patient) -> str:
+    """Move the duplicate's clinical course to the kept record (deleting the duplicate would cascade to it).
+
+    The rules of one patient still hold afterwards: the kept record's open episode stays the open one (the
+    duplicate's is closed now, and kept); the newest standing consent stands (an older one ends now, as signing a
+    new version ends the old); an active safety flag the kept record already has for the same rule is cleared on
+    the duplicate's side (the kept one, and its acknowledgement, stand). Returns the audit's ids ("episodes #1; …").
+    """
+    from django.utils import timezone
+
+    from .models import ConsentRecord, Episode, QuestionnaireResponse, SafetyFlag
+
+    now = timezone.now()
+    if Episode.objects.filter(patient=keep, status=Episode.Status.OPEN).exists():
+        Episode.objects.filter(patient=duplicate, status=Episode.Status.OPEN).update(
+            status=Episode.Status.CLOSED, closed_at=now
+        )
+    standing = list(
+        ConsentRecord.objects.select_for_update()
+        .filter(patient__in=[keep, duplicate], withdrawn_at__isnull=True)
+        .order_by("-signed_at", "-pk")
+    )
+    ConsentRecord.objects.filter(pk__in=[c.pk for c in standing[1:]]).update(withdrawn_at=now)
+    kept_rules = SafetyFlag.objects.filter(patient=keep, cleared_at__isnull=True).values_list(
+        "rule", flat=True
+    )
+    SafetyFlag.objects.filter(patient=duplicate, cleared_at__isnull=True, rule__in=list(kept_rules)).update(
+        cleared_at=now
+    )
+    parts = []
+    for label, model in (
+        ("episodes", Episode),
+        ("responses", QuestionnaireResponse),
+        ("consents", ConsentRecord),
+        ("safety flags", SafetyFlag),
+    ):
+        ids = list(model.objects.filter(patient=duplicate).order_by("pk").values_list("pk", flat=True))
+        model.objects.filter(pk__in=ids).update(patient=keep)
+        parts.append(f"{label} {_id_list(ids)}")
+    return "; ".join(parts)
+
+
 def _id_list(ids) -> str:
     ids = list(ids)
     text = ",".join(f"#{pk}" for pk in ids) or "none"
@@ -290,13 +334,15 @@ def export_patient_json(*, actor, patient: Patient, request=None) -> dict:
     """Everything we hold about the patient, in the documented, versioned shape of clinical.exports."""
     requests = selectors.patient_appointment_requests(patient=patient)
     appointments = selectors.patient_appointments_for_export(patient=patient)
-    data = exports.patient_json(patient=patient, requests=requests, appointments=appointments)
+    course = selectors.clinical_course_for_export(patient=patient)
+    data = exports.patient_json(patient=patient, requests=requests, appointments=appointments, course=course)
     _audit_export(
         actor=actor,
         patient=patient,
         fmt="json",
         requests=requests,
         appointments=appointments,
+        course=course,
         request=request,
     )
     return data
@@ -309,7 +355,10 @@ def export_patient_fhir(*, actor, patient: Patient, request=None) -> dict:
     """
     requests = selectors.patient_appointment_requests(patient=patient)
     appointments = selectors.patient_appointments_for_export(patient=patient)
-    data = exports.patient_fhir_bundle(patient=patient, requests=requests, appointments=appointments)
+    course = selectors.clinical_course_for_export(patient=patient)
+    data = exports.patient_fhir_bundle(
+        patient=patient, requests=requests, appointments=appointments, course=course
+    )
     exports.validate_fhir_bundle(data)
     _audit_export(
         actor=actor,
@@ -317,14 +366,19 @@ def export_patient_fhir(*, actor, patient: Patient, request=None) -> dict:
         fmt="fhir",
         requests=requests,
         appointments=appointments,
+        course=course,
         request=request,
     )
     return data
 
 
-def _audit_export(*, actor, patient: Patient, fmt: str, requests, appointments=(), request) -> None:
+def _audit_export(
+    *, actor, patient: Patient, fmt: str, requests, appointments=(), course=None, request
+) -> None:
     detail = _ids_detail(f"{fmt}; appointment requests", [r.pk for r in requests])
     detail = f"{detail}; appointments: {_id_list(a.pk for a in appointments)}"
+    if course is not None:
+        detail += f"; {_course_detail(course)}"
     audit.record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
@@ -333,6 +387,19 @@ def _audit_export(*, actor, patient: Patient, fmt: str, requests, appointments=(
         request=request,
     )
     logger.info("patient exported", extra={"patient": patient.pk, "format": fmt})
+
+
+def _course_detail(course: selectors.ClinicalCourse) -> str:
+    """The clinical course's record ids for the audit log ("episodes #1; responses #2,#3; …"), never content."""
+    return "; ".join(
+        f"{label} {_id_list(row.pk for row in rows)}"
+        for label, rows in (
+            ("episodes", course.episodes),
+            ("responses", course.responses),
+            ("consents", course.consents),
+            ("safety flags", course.flags),
+        )
+    )
 
 
 def _ids_detail(prefix: str, ids: list[int]) -> str:
@@ -348,6 +415,8 @@ def _ids_detail(prefix: str, ids: list[int]) -> str:
 class Erasure:
     patient_id: int
     appointment_request_ids: tuple[int, ...]
+    appointment_ids: tuple[int, ...] = ()
+    clinical_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (model label, ids) of the clinical course
 
 
 @transaction.atomic
@@ -355,37 +424,75 @@ def erase_patient(*, actor, patient: Patient, reason: str, request=None) -> Eras
     """Remove the patient's personal and health data, all or nothing, and record the erasure in the audit log.
 
     Removed: the Patient row and the appointment requests linked to it or matching it (selectors), with their
-    preferred times, contact attempts and e-mail notifications. Kept: the audit log, which holds only references;
-    one "erase" event names the patient record and the request ids, and one per request names the request, so a
-    search of the log by either id finds the erasure. Raises ValidationError for an unknown reason category and
-    Patient.DoesNotExist when the record is already gone.
+    preferred times, contact attempts and e-mail notifications; the patient's appointments (with their e-mails,
+    reminders and waitlist entries) and treatment plans; the clinical course — episodes, questionnaire responses,
+    consents and safety flags (on_delete=CASCADE from the patient). Kept: the audit log, which holds only
+    references; one "erase" event names the patient record and the ids of everything removed with it, and one per
+    removed request, appointment and clinical row names that row, so a search of the log by any id finds the
+    erasure. Raises ValidationError for an unknown reason category and Patient.DoesNotExist when the record is
+    already gone.
     """
+    from acuclinic.scheduling.models import Appointment, TreatmentPlan
+
     if reason not in ErasureReason.values:
         raise ValidationError("Choose the reason for the erasure.")
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     requests = selectors.patient_appointment_requests(patient=patient)
     request_ids = tuple(sorted(r.pk for r in requests))
+    appointment_ids = tuple(
+        Appointment.objects.filter(patient=patient).order_by("pk").values_list("pk", flat=True)
+    )
+    course = selectors.clinical_course_for_export(patient=patient)
+    clinical_ids = tuple(
+        (rows[0]._meta.label_lower, tuple(sorted(row.pk for row in rows)))
+        for rows in (course.episodes, course.responses, course.consents, course.flags)
+        if rows
+    )
     patient_id = patient.pk
-    # Preferred times, contact attempts and notifications go with their request (on_delete=CASCADE); a queued
+    # Appointments and plans protect the patient from an accidental delete: erasure removes them first (their
+    # notifications, reminders and waitlist entries go with them). Preferred times, contact attempts and
+    # notifications go with their request, and the clinical course with the patient (on_delete=CASCADE); a queued
     # e-mail whose notification row is gone is dropped by the worker ("gone").
+    Appointment.objects.filter(pk__in=appointment_ids).delete()
+    TreatmentPlan.objects.filter(patient=patient).delete()
     AppointmentRequest.objects.filter(pk__in=request_ids).delete()
     patient.delete()
+    detail = _ids_detail(f"reason: {reason}; appointment requests", list(request_ids))
+    detail += f"; appointments: {_id_list(appointment_ids)}; {_course_detail(course)}"
     audit.record(
         actor=actor,
         action=AuditEvent.Action.ERASE,
         object_type=Patient._meta.label_lower,
         object_id=patient_id,
-        detail=_ids_detail(f"reason: {reason}; appointment requests", list(request_ids)),
+        detail=detail[:500],
         request=request,
     )
-    for request_id in request_ids:
-        audit.record(
-            actor=actor,
-            action=AuditEvent.Action.ERASE,
-            object_type=AppointmentRequest._meta.label_lower,
-            object_id=request_id,
-            detail=f"reason: {reason}; with patient #{patient_id}",
-            request=request,
-        )
-    logger.info("patient erased", extra={"patient": patient_id, "appointment_requests": len(request_ids)})
-    return Erasure(patient_id=patient_id, appointment_request_ids=request_ids)
+    removed = [
+        (AppointmentRequest._meta.label_lower, request_ids),
+        (Appointment._meta.label_lower, appointment_ids),
+        *clinical_ids,
+    ]
+    for object_type, ids in removed:
+        for object_id in ids:
+            audit.record(
+                actor=actor,
+                action=AuditEvent.Action.ERASE,
+                object_type=object_type,
+                object_id=object_id,
+                detail=f"reason: {reason}; with patient #{patient_id}",
+                request=request,
+            )
+    logger.info(
+        "patient erased",
+        extra={
+            "patient": patient_id,
+            "appointment_requests": len(request_ids),
+            "appointments": len(appointment_ids),
+        },
+    )
+    return Erasure(
+        patient_id=patient_id,
+        appointment_request_ids=request_ids,
+        appointment_ids=appointment_ids,
+        clinical_ids=clinical_ids,
+    )

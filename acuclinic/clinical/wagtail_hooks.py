@@ -8,6 +8,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from . import admin_views
+from .episodes import admin_views as episode_admin_views
 from .intake import admin_views as intake_admin_views
 from .safety import admin_views as safety_admin_views
 from .selectors import can_view_patients
@@ -50,6 +51,11 @@ def register_patient_urls():
             "intakes/<int:pk>/acknowledge-urgent/",
             intake_admin_views.acknowledge_urgent_intake,
             name="clinical_intake_acknowledge_urgent",
+        ),
+        path(
+            "patients/<int:pk>/diagnosis/",
+            episode_admin_views.ConfirmDiagnosisView.as_view(),
+            name="clinical_patient_diagnosis",
         ),
     ]
 

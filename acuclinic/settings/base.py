@@ -236,6 +236,10 @@ WAGTAIL_FINISH_WORKFLOW_ACTION = "acuclinic.content.workflow_actions.publish_app
 # of their own, and as every snippet here has one, the page refused everybody (superusers included).
 WAGTAILSNIPPETS_MENU_SHOW_ALL = True
 WAGTAILDOCS_EXTENSIONS = ["pdf", "txt"]
+
+# The canonical base of our FHIR definitions (Questionnaire urls in the patient export): stable across deployments,
+# so one version of the built-in intake is the same Questionnaire wherever it was answered.
+FHIR_CANONICAL_BASE = os.environ.get("FHIR_CANONICAL_BASE", "https://acuclinic.example/fhir").rstrip("/")
 # Staff rich text is limited to these features; Wagtail's whitelist (and nh3 on save) strip the rest.
 WAGTAILADMIN_RICH_TEXT_EDITORS = {
     "default": {

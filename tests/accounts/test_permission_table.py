@@ -40,6 +40,7 @@ POST_ONLY = {
     "intake_withdraw",
     "clinical_flag_acknowledge",
     "clinical_intake_acknowledge_urgent",
+    "clinical_patient_diagnosis",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}

@@ -277,8 +277,10 @@ def test_export_of_a_patient_without_requests(frontdesk):
     [entry] = bundle["entry"]
     assert entry["resource"]["resourceType"] == "Patient" and "telecom" not in entry["resource"]
     assert [e.detail for e in events("export", "clinical.patient", patient.pk)] == [
-        "json; appointment requests: none; appointments: none",
-        "fhir; appointment requests: none; appointments: none",
+        "json; appointment requests: none; appointments: none; "
+        "episodes none; responses none; consents none; safety flags none",
+        "fhir; appointment requests: none; appointments: none; "
+        "episodes none; responses none; consents none; safety flags none",
     ]
 
 
@@ -387,7 +389,9 @@ def test_administrator_erases_a_patient_and_everything_of_theirs_and_nothing_els
     [erased] = events("erase", "clinical.patient", patient.pk)
     assert erased.actor_id == administrator.pk
     assert (
-        erased.detail == f"reason: patient_request; appointment requests: {', '.join(map(str, request_ids))}"
+        erased.detail
+        == f"reason: patient_request; appointment requests: {', '.join(map(str, request_ids))}; "
+        "appointments: none; episodes none; responses none; consents none; safety flags none"
     )
     per_request = events("erase", "appointments.appointmentrequest")
     assert [int(e.object_id) for e in per_request] == request_ids

@@ -1,9 +1,10 @@
-"""No health details in application logs, error pages, e-mails or URLs (issue 4).
+"""No health details in application logs, error pages, e-mails, texts or URLs (issues 4 and 11).
 
 A unique mark goes into every free-text and identifying field of every form (public request form, API, helpful
-vote, the front desk's inbox, create patient), with logging at DEBUG everywhere (SQL included). The output of the
-real handlers of settings.LOGGING, every e-mail sent (notifications from the worker, 500 reports to ADMINS), every
-Location header and every error page is then searched for the mark.
+vote, the front desk's inbox, create patient; online booking and every step of the intake questionnaire and its
+consent), with logging at DEBUG everywhere (SQL included). The output of the real handlers of settings.LOGGING,
+every e-mail sent (notifications from the worker, 500 reports to ADMINS), every text message, every Location header
+and every error page is then searched for the mark.
 """
 
 import copy
@@ -13,7 +14,8 @@ import logging
 import re
 import secrets
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from datetime import time as datetime_time
 
 import pytest
 from django.conf import settings as django_settings
@@ -39,6 +41,7 @@ FORM = "/request-appointment/"
 API = "/api/v1/appointment-requests"
 INBOX = "/admin/appointment-requests/"
 NOTIFICATION_TASK = "acuclinic.appointments.tasks.send_request_notification"
+APPOINTMENT_TASK = "acuclinic.scheduling.tasks.send_appointment_notification"
 # Loggers that settings.LOGGING configures, turned down to DEBUG for the test (with SQL logging on).
 LOGGERS = ("", "django", "django.request", "django.db.backends", "django.server")
 
@@ -107,7 +110,7 @@ def run_worker(monkeypatch, django_capture_on_commit_callbacks):
 
     def run():
         # Search-index tasks queued by loading the demo pages are not what this test is about.
-        DBTaskResult.objects.exclude(task_path=NOTIFICATION_TASK).delete()
+        DBTaskResult.objects.exclude(task_path__in=[NOTIFICATION_TASK, APPOINTMENT_TASK]).delete()
         with django_capture_on_commit_callbacks(execute=True):
             call_command("db_worker", "--batch", "--no-reload", "--interval", "0", "--no-startup-delay")
 
@@ -347,7 +350,7 @@ def test_marked_data_through_every_form_never_reaches_logs_mail_or_urls(
     assert_no_mark(mark, log=log, responses=responses, error_pages=[not_found])
 
 
-@pytest.mark.parametrize("where", ["form", "api", "inbox"])
+@pytest.mark.parametrize("where", ["form", "api", "inbox", "intake"])
 def test_a_server_error_with_marked_post_data_leaks_nothing(
     where, demo, mark, logs, admins, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -359,7 +362,8 @@ def test_a_server_error_with_marked_post_data_leaks_nothing(
 
     def fail(**kwargs):
         fields = kwargs.get("fields") or {"note": kwargs.get("note", "")}
-        value = fields.get("email") or fields.get("note")
+        answers = kwargs.get("answers") or {}
+        value = fields.get("email") or fields.get("note") or answers.get("tried.other")
         raise IntegrityError(
             f"duplicate key value violates unique constraint\nDETAIL: Key (x)=({value}) exists."
         )
@@ -382,6 +386,21 @@ def test_a_server_error_with_marked_post_data_leaks_nothing(
         elif where == "api":
             monkeypatch.setattr("acuclinic.api.api.submit_appointment_request", fail)
             response = responses(client.post(API, api_body(mark), content_type="application/json"))
+        elif where == "intake":
+            from acuclinic.clinical.intake import selectors as intake_selectors
+            from acuclinic.clinical.intake.services import prepare_intake
+            from acuclinic.clinical.models import Patient, QuestionnaireResponse
+            from tests.factories import make_booking
+
+            someone = Patient.objects.create(
+                first_name="Ivy", last_name="Intake", date_of_birth=date(1970, 1, 1)
+            )
+            intake = prepare_intake(appointment=make_booking(someone))
+            QuestionnaireResponse.objects.filter(pk=intake.pk).update(step=3)  # up to "What you have tried"
+            monkeypatch.setattr("acuclinic.clinical.intake.services.save_step", fail)
+            tried = intake_steps(mark, today=timezone.localdate())[3]
+            step = f"/intake/{intake_selectors.token_for(intake)}/step/4/?ref={mark.text}"
+            response = responses(client.post(step, tried))
         else:
             monkeypatch.setattr("acuclinic.appointments.services.log_contact_attempt", fail)
             now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
@@ -410,6 +429,156 @@ def test_a_server_error_with_marked_post_data_leaks_nothing(
     ours = HealthDataExceptionReporter(record.request, *record.exc_info, is_email=True)
     assert not mark.found_in(ours.get_traceback_text())
     assert not mark.found_in(ours.get_traceback_html())
+
+
+def intake_steps(mark: Mark, *, today) -> list[dict]:
+    """The intake's six steps as the patient posts them, every free-text answer marked."""
+    no_red_flags = {f"redflag__{q.key}": "no" for q in triage.QUESTIONS}
+    return [
+        {
+            "pain__where": ["low-middle"],
+            "pain__onset": (today - timedelta(weeks=20)).isoformat(),
+            "pain__start": "gradual",
+            "pain__legs": "thigh",
+            "pain__back_surgery": "no",
+        },
+        {"pain__now": "6", "pain__average": "5"},
+        no_red_flags,
+        {
+            "tried__treatments": ["medicines"],
+            "tried__other": f"{mark.text} cupping twice",
+            "tried__helped": f"{mark.text} heat helped",
+        },
+        {
+            "health__conditions": ["lymphoedema"],
+            "health__lymphoedema_limb": f"{mark.text} left arm",
+            "health__medications": f"Zzleakmed 5 mg {mark.text}",
+            "health__blood_thinners": "yes",
+            "health__pregnant": "not-applicable",
+            "health__pacemaker": "yes",
+            "health__implants": f"{mark.text} spinal cord stimulator",
+            "health__needle_fear": "nervous",
+        },
+        {"coverage__medicare": "no", "coverage__carrier": mark.text, "coverage__member_id": mark.text},
+    ]
+
+
+def test_marked_intake_answers_never_reach_logs_mail_texts_or_urls(
+    demo, mark, logs, run_worker, settings, django_capture_on_commit_callbacks
+):
+    """A new patient books a first visit online, opens the intake link from the confirmation e-mail, answers every
+    step with marked words (a mistake, a pause, a double submit on the way), signs the consent with a marked name
+    and withdraws it; the desk reads and exports the record, the clinician's reminders go out by e-mail and text."""
+    from wagtail.models import Site
+
+    from acuclinic.clinical.models import ConsentRecord, Patient, QuestionnaireResponse
+    from acuclinic.scheduling import sms
+    from acuclinic.scheduling.models import SchedulingSettings
+    from acuclinic.scheduling.reminders import send_due_reminders
+    from acuclinic.scheduling.services import local_start
+
+    settings.SMS_BACKEND = "acuclinic.scheduling.sms.LocmemBackend"
+    sms.outbox.clear()
+    config = SchedulingSettings.for_site(Site.objects.get(is_default_site=True))
+    config.sms_reminders = True
+    config.save()
+    clinic = make_clinic(working_hours=True)
+    responses = Responses()
+    patient = Client()
+
+    # Booked online as a new patient: the names, address and phone are marked too.
+    start = local_start(clinic.location, next_open_day(), datetime_time(10))
+    details = {
+        "location": clinic.location.pk,
+        "type": clinic.first_visit.pk,
+        "practitioner": "any",
+        "start": start.isoformat(),
+        "first_name": mark.text,
+        "last_name": mark.text,
+        "date_of_birth": "04/27/1961",
+        "email": mark.email,
+        "phone": mark.phone_typed,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = responses(patient.post("/book/details/", details))
+    assert booked.status_code == 302, booked.content.decode()[:3000]
+    run_worker()
+    [confirmation] = [m for m in mail.outbox if mark.email in m.to]
+    [link] = re.findall(r"https?://[^\s]+/intake/[^\s/]+/", confirmation.body)
+    path = "/" + link.split("/", 3)[3]
+
+    # The intake, step by step, through its public pages.
+    first = responses(patient.get(path))
+    assert first.status_code == 302 and first["Location"].endswith("/step/1/")
+    intake = QuestionnaireResponse.objects.get()
+    today = timezone.localtime(timezone.now(), clinic.location.zone).date()
+    steps = intake_steps(mark, today=today)
+    future = steps[0] | {"pain__onset": (today + timedelta(days=30)).isoformat()}
+    mistake = responses(patient.post(f"{path}step/1/", future))
+    assert mistake.status_code == 200 and "This date is in the future" in mistake.content.decode()
+    for number, answers in enumerate(steps, start=1):
+        if number == 4:  # a pause: "save and finish later", then back through the link
+            paused = responses(patient.post(f"{path}step/{number}/", answers | {"then": "later"}))
+            assert paused.status_code == 302 and responses(patient.get(paused["Location"])).status_code == 200
+            assert responses(patient.get(path))["Location"].endswith("/step/5/")
+            continue
+        saved = responses(patient.post(f"{path}step/{number}/", answers))
+        assert saved.status_code == 302, (number, saved.content.decode()[:3000])
+    responses(patient.post(f"{path}step/6/", steps[5]))  # a double submit
+    signed = {"name": f"{mark.text} Signer", "signed_date": today.isoformat(), "agree": "on"}
+    assert responses(patient.post(f"{path}consent/", signed | {"agree": ""})).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        done = responses(patient.post(f"{path}consent/", signed))
+    assert done.status_code == 302
+    assert responses(patient.get(done["Location"])).status_code == 200
+    intake.refresh_from_db()
+    assert intake.status == "completed" and "Zzleakmed" in intake.answers["health.medications"]
+    assert ConsentRecord.objects.get().signed_name.startswith(mark.text)
+    with django_capture_on_commit_callbacks(execute=True):
+        withdrawn = responses(patient.post(f"{path}withdraw/"))
+    assert withdrawn.status_code == 302
+
+    # The desk reads the record and exports it; the clinician confirms the diagnosis.
+    record = Patient.objects.get(last_name=mark.text)
+    front_desk, _user = front_desk_client()
+    assert responses(front_desk.get(f"/admin/patients/{record.pk}/")).status_code == 200
+    assert responses(front_desk.get(f"/admin/patients/{record.pk}/export.json")).status_code == 200
+    assert responses(front_desk.get(f"/admin/patients/{record.pk}/export.fhir.json")).status_code == 200
+    clinician = get_user_model().objects.create_user("cleo", "cleo@acuclinic.example", "a-long-test-password")
+    clinician.groups.add(Group.objects.get(name="Clinicians"))
+    appointment = record.appointments.get()
+    appointment.practitioner.user = clinician
+    appointment.practitioner.save()
+    doctor = Client()
+    doctor.force_login(clinician)
+    assert responses(doctor.get(f"/admin/patients/{record.pk}/")).status_code == 200
+    confirmed = responses(
+        doctor.post(f"/admin/patients/{record.pk}/diagnosis/", {"diagnosis-code": "M54.50"})
+    )
+    assert confirmed.status_code == 302
+
+    # Whatever else the worker has to send, and the reminders by e-mail and text.
+    run_worker()
+    assert send_due_reminders(now=appointment.start - timedelta(hours=47)) == 2
+    assert sms.outbox, "no text message was sent"
+
+    log = logs.getvalue()
+    assert "SQL statement" in log and "patient exported" in log
+    assert_no_mark(mark, log=log, responses=responses)
+    everything = log + "".join(mail_text(m) for m in mail.outbox) + "".join(t.body for t in sms.outbox)
+    everything += "".join(r.get("Location", "") for r in responses.all)
+    for words in (
+        "Zzleakmed",
+        "cupping twice",
+        "spinal cord stimulator",
+        "left arm",
+        "heat helped",
+        "Signer",
+    ):
+        assert words not in everything, words
+    for text in sms.outbox:
+        assert not mark.found_in(text.body), text.body
+    sms.outbox.clear()
 
 
 class _Stash(logging.Handler):
