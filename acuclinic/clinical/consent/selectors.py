@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from .models import ConsentRecord
 
 
@@ -14,9 +16,11 @@ class ConsentStatus:
     @property
     def label(self) -> str:
         if self.signed:
-            return f"Consent signed (version {self.record.version.version}, {self.record.signed_at:%m/%d/%Y})"
+            signed = timezone.localtime(self.record.signed_at)
+            return f"Consent signed (version {self.record.version.version}, {signed:%m/%d/%Y})"
         if self.withdrawn is not None:
-            return f"Consent withdrawn on {self.withdrawn.withdrawn_at:%m/%d/%Y} \u2014 do not treat"
+            withdrawn = timezone.localtime(self.withdrawn.withdrawn_at)
+            return f"Consent withdrawn on {withdrawn:%m/%d/%Y} \u2014 do not treat"
         return "No consent \u2014 do not treat"
 
 
