@@ -270,6 +270,11 @@ def test_a_new_patient_books_fills_in_the_intake_and_the_clinician_acknowledges(
         expect(chart.get_by_text(re.compile("^Acknowledged by"))).to_have_count(2)
         expect(chart).not_to_contain_text("to acknowledge before treating")
         screenshot(clinician, "09-flags-acknowledged", full_page=True)
+        chart.get_by_role("link", name="All answers").click()
+        expect(clinician.get_by_role("heading", name=re.compile("^Intake answers")).first).to_be_visible()
+        expect(clinician.locator(".acu-answers").first).to_contain_text("Lifting, bending or twisting")
+        clean(clinician, "the intake's answers")
+        screenshot(clinician, "10-intake-answers", full_page=True)
     finally:
         tablet.close()
     stored = _result(live_site, STORED)
@@ -311,7 +316,7 @@ def test_an_emergency_answer_shows_911_and_tops_the_desks_banner(
     expect(alert).to_contain_text("Call 911 or go to the nearest emergency department now")
     expect(page.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
     clean(page, "intake after an emergency answer")
-    screenshot(page, "10-emergency-guidance", full_page=True)
+    screenshot(page, "11-emergency-guidance", full_page=True)
 
     staff = _result(
         live_site,
@@ -327,10 +332,10 @@ def test_an_emergency_answer_shows_911_and_tops_the_desks_banner(
         expect(banner).to_contain_text("Emergency")
         clean(desk, "the desk's home with the urgent banner")
         assert_valid_html(desk, "/admin/", tmp_path, "desk-home-urgent-intake")
-        screenshot(desk, "11-desk-banner")
+        screenshot(desk, "12-desk-banner")
         banner.get_by_role("link", name="Intake of Eden Emergent").click()
         expect(desk.get_by_role("heading", name="Urgent: the intake's warning signs")).to_be_visible()
-        screenshot(desk, "12-desk-urgent-intake", full_page=True)
+        screenshot(desk, "13-desk-urgent-intake", full_page=True)
         desk.get_by_role("button", name=re.compile("^Acknowledge: the patient is being looked after")).click()
         expect(desk.locator("[data-urgent-banner]").filter(has_text="Eden Emergent")).to_have_count(0)
     finally:
