@@ -102,6 +102,22 @@ ROUTES: dict[str, str | frozenset[str]] = {
     # The audit log: administrators.
     "accounts_audit_log": frozenset({ADMINISTRATORS}),
     "accounts_audit_log_export": frozenset({ADMINISTRATORS}),
+    # Questionnaires & consent (clinical/instruments/admin_views.py): administrators manage, clinicians read.
+    "clinical_instrument_list": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_detail": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_fhir": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_switch": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_consent_text": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_add": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_new_version": frozenset({ADMINISTRATORS}),
+    # The intake: the patient's signed, expiring link (404 without a valid token); the desk opens it on a tablet.
+    "intake_start": PUBLIC,
+    "intake_step": PUBLIC,
+    "intake_saved": PUBLIC,
+    "intake_consent": PUBLIC,
+    "intake_done": PUBLIC,
+    "intake_withdraw": PUBLIC,
+    "clinical_intake_at_desk": frozenset({FRONT_DESK}),
 }
 
 # Wagtail's own admin views whose answer per role matters.

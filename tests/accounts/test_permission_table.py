@@ -37,6 +37,8 @@ POST_ONLY = {
     "scheduling_appointment_cancel",
     "scheduling_appointment_arrived",
     "scheduling_appointment_no_show",
+    "clinical_intake_at_desk",
+    "intake_withdraw",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
@@ -88,6 +90,17 @@ def url_for(name: str, sample) -> str:
         "scheduling_calendar_feed": {"token": "not-a-valid-token"},
         "scheduling_calendar_feed_revoke": {"pk": 999999},
         "booking_earlier": {"token": "not-a-token"},
+        "clinical_instrument_detail": {"key": "consent"},
+        "clinical_instrument_fhir": {"key": "consent", "version": 1},
+        "clinical_instrument_switch": {"key": "consent"},
+        "clinical_instrument_consent_text": {"key": "consent"},
+        "clinical_instrument_new_version": {"key": "consent"},  # 404 for a built-in one: allowed, not denied
+        "clinical_intake_at_desk": {"pk": sample["appointment"].pk},
+        **{
+            name: {"token": "not-a-token"}
+            for name in ("intake_start", "intake_saved", "intake_consent", "intake_done", "intake_withdraw")
+        },
+        "intake_step": {"token": "not-a-token", "number": 1},
     }
     if name.startswith("appointments_request_"):
         return reverse(name, kwargs={"pk": req.pk})
