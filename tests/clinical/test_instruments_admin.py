@@ -434,3 +434,9 @@ def test_a_returning_patient_gets_the_reason_not_a_form():
         in response.content.decode()
     )
     assert intake_selectors.intake_for_appointment(appointment=visit) is None
+
+
+def test_a_body_over_the_request_limit_is_a_400_not_a_500(admin_client):
+    huge = '{"resourceType": "Questionnaire", "x": "' + "a" * 3_000_000 + '"}'
+    assert admin_client.post(ADD, add_data(huge)).status_code == 400
+    assert not Instrument.objects.filter(key="rmdq").exists()

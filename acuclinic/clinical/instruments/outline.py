@@ -87,7 +87,9 @@ def _questions(items: list[dict], everything: dict):
         yield Question(
             link_id=item.get("linkId", ""),
             text=item.get("text", ""),
-            kind=TYPE_WORDS.get(item.get("type"), str(item.get("type"))),
+            kind="Several choices"
+            if item.get("repeats") and item.get("type") in ("choice", "open-choice")
+            else TYPE_WORDS.get(item.get("type"), str(item.get("type"))),
             required=bool(item.get("required")),
             options=tuple(words for _code, words in q.options(item)),
             range=_range(item),
