@@ -179,6 +179,22 @@ def test_peg_is_switched_on_only_after_its_licence_note(admin_client):
     assert admin_client.post(url, {"active": "sideways"}).status_code == 400
 
 
+def test_the_consent_form_stays_on(admin_client):
+    url = reverse("clinical_instrument_switch", args=["consent"])
+    assert "cannot be switched off" in admin_client.get(url).content.decode()
+    refused = admin_client.post(url, {"active": "off"})
+    assert refused.status_code == 400 and "cannot be switched off" in refused.content.decode()
+    assert Instrument.objects.get(key="consent").active
+    assert ">Switch off<" not in admin_client.get(detail("consent")).content.decode()
+
+
+def test_with_the_intake_switched_off_the_desk_is_told_why(admin_client, new_patient_visit):
+    admin_client.post(reverse("clinical_instrument_switch", args=["intake"]), {"active": "off"})
+    desk = client_for(make_user("desk", FRONT_DESK))
+    page = appointment_page(desk, new_patient_visit)
+    assert "The intake questionnaire is switched off" in page and "Fill in at the desk" not in page
+
+
 # --- the consent text ---------------------------------------------------------------------------------------------
 
 

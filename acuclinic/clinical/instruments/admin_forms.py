@@ -6,7 +6,7 @@ from django import forms
 
 from .fhir import MAX_BYTES, definition_problems
 from .models import Instrument
-from .services import ADDABLE_KINDS
+from .services import ADDABLE_KINDS, CONSENT_STAYS_ON
 
 CONSENT_MAX_CHARS = 20_000
 
@@ -31,6 +31,8 @@ class SwitchForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("active") is False and self.instrument.kind == Instrument.Kind.CONSENT:
+            raise forms.ValidationError(CONSENT_STAYS_ON)
         if data.get("active") and self.instrument.licence_note and not data.get("licence_confirmed"):
             self.add_error(
                 "licence_confirmed",

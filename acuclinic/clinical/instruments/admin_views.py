@@ -123,6 +123,7 @@ class InstrumentDetailView(_InstrumentMixin, _Base):
             current=current,
             steps=outline(current.definition) if current else [],
             can_manage=manage,
+            can_switch=not (self.instrument.active and self.instrument.kind == Instrument.Kind.CONSENT),
             can_edit_text=manage and self.instrument.kind == Instrument.Kind.CONSENT,
             can_upload=manage and may_upload_version(self.instrument),
         )
@@ -173,7 +174,13 @@ class InstrumentSwitchView(_ManageMixin, _InstrumentMixin, _Base):
         form = kwargs.get("form") or SwitchForm(
             instrument=self.instrument, initial={"active": "off" if self.instrument.active else "on"}
         )
-        context.update(instrument=self.instrument, form=form, switching_on=not self.instrument.active)
+        context.update(
+            instrument=self.instrument,
+            form=form,
+            switching_on=not self.instrument.active,
+            stays_on=self.instrument.active and self.instrument.kind == Instrument.Kind.CONSENT,
+            stays_on_reason=services.CONSENT_STAYS_ON,
+        )
         return context
 
     def post(self, request, *args, **kwargs):

@@ -14,6 +14,7 @@ from . import questionnaire as q
 from .models import Instrument, InstrumentVersion
 
 ADDABLE_KINDS = (Instrument.Kind.OUTCOME, Instrument.Kind.INTAKE)
+CONSENT_STAYS_ON = "The consent form cannot be switched off: every intake ends with the patient's consent. Edit its text instead."
 
 
 @transaction.atomic
@@ -22,6 +23,8 @@ def set_active(*, instrument: Instrument, active: bool, by, request=None) -> Ins
     instrument = Instrument.objects.select_for_update().get(pk=instrument.pk)
     if instrument.active == active:
         return instrument
+    if not active and instrument.kind == Instrument.Kind.CONSENT:
+        raise ValidationError({"active": CONSENT_STAYS_ON})
     instrument.active = active
     instrument.save(update_fields=["active"])
     audit.record(
