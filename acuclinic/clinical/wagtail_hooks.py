@@ -123,3 +123,12 @@ def register_instruments_menu_item():
         icon_name="form",
         order=75,
     )
+
+
+@hooks.register("register_permissions")
+def register_instrument_permissions():
+    # Settings → Groups: who may read Questionnaires & consent, add instruments and change them.
+    return Permission.objects.filter(
+        content_type__app_label="clinical",
+        codename__in=["view_instrument", "add_instrument", "change_instrument"],
+    )

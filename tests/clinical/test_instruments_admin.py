@@ -456,3 +456,12 @@ def test_a_body_over_the_request_limit_is_a_400_not_a_500(admin_client):
     huge = '{"resourceType": "Questionnaire", "x": "' + "a" * 3_000_000 + '"}'
     assert admin_client.post(ADD, add_data(huge)).status_code == 400
     assert not Instrument.objects.filter(key="rmdq").exists()
+
+
+def test_the_permissions_are_on_the_groups_screen():
+    from django.contrib.auth.models import Group
+
+    root = client_for(make_user("root", is_superuser=True, is_staff=True))
+    group = Group.objects.get(name=ADMINISTRATORS)
+    page = root.get(reverse("wagtailusers_groups:edit", args=[group.pk]))
+    assert page.status_code == 200 and "instrument" in page.content.decode().lower()

@@ -14,7 +14,10 @@ from . import questionnaire as q
 from .models import Instrument, InstrumentVersion
 
 ADDABLE_KINDS = (Instrument.Kind.OUTCOME, Instrument.Kind.INTAKE)
-CONSENT_STAYS_ON = "The consent form cannot be switched off: every intake ends with the patient's consent. Edit its text instead."
+CONSENT_STAYS_ON = (
+    "The consent form cannot be switched off: every intake ends with the patient's consent. "
+    "Edit its text instead."
+)
 
 
 @transaction.atomic
