@@ -125,6 +125,11 @@ def problems(definition: dict) -> list[str]:
                 found.append(f"Item {link!r}: an answer option has no code.")
             elif kind in ("choice", "open-choice") and not options(item):
                 found.append(f"Item {link!r}: a choice needs answer options.")
+            if kind in ("integer", "decimal"):
+                for url, word in ((MIN_VALUE, "minValue"), (MAX_VALUE, "maxValue")):
+                    bound = extension(item, url)
+                    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+                        found.append(f"Item {link!r}: its {word} must be a number.")
             if kind == "group":
                 if depth > 0:
                     found.append(f"Item {link!r}: groups inside groups are not supported.")
