@@ -115,6 +115,16 @@ ROUTES: dict[str, str | frozenset[str]] = {
     # The audit log: administrators.
     "accounts_audit_log": frozenset({ADMINISTRATORS}),
     "accounts_audit_log_export": frozenset({ADMINISTRATORS}),
+    # Questionnaires & consent (clinical/instruments/admin_views.py): administrators manage, clinicians read.
+    "clinical_instrument_list": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_detail": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_fhir": frozenset({ADMINISTRATORS, CLINICIANS}),
+    "clinical_instrument_switch": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_consent_text": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_add": frozenset({ADMINISTRATORS}),
+    "clinical_instrument_new_version": frozenset({ADMINISTRATORS}),
+    # The intake: the desk opens the patient's link on a tablet (the link itself is public, above).
+    "clinical_intake_at_desk": frozenset({FRONT_DESK}),
 }
 
 # Wagtail's own admin views whose answer per role matters.

@@ -90,6 +90,7 @@ ROLES: dict[str, Role] = {
                 "clinical.view_clinical_record",
                 "clinical.change_clinical_record",
                 "scheduling.view_appointment",  # their own day (scoped to the practitioner in the views)
+                "clinical.view_instrument",  # Questionnaires & consent, read-only
             ),
         ),
         Role(
@@ -128,6 +129,10 @@ ROLES: dict[str, Role] = {
                 "accounts.view_auditevent",
                 "accounts.export_auditevent",
                 "clinical.erase_patient",
+                # Questionnaires & consent: switch on/off, the consent text, instruments the clinic holds a licence for.
+                "clinical.view_instrument",
+                "clinical.add_instrument",
+                "clinical.change_instrument",
                 "core.change_clinicsettings",
                 "scheduling.change_schedulingsettings",
                 *(

@@ -84,3 +84,74 @@ def register_patient_permissions():
 @hooks.register("insert_global_admin_css")
 def record_css():
     return format_html('<link rel="stylesheet" href="{}">', static("css/admin-record.css"))
+
+
+# --- Questionnaires & consent (instruments) and the intake at the desk ------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_instrument_urls():
+    from .instruments import admin_views as views
+    from .intake.admin_views import IntakeAtDeskView
+
+    return [
+        path("questionnaires/", views.InstrumentListView.as_view(), name="clinical_instrument_list"),
+        path("questionnaires/new/", views.InstrumentAddView.as_view(), name="clinical_instrument_add"),
+        path(
+            "questionnaires/<slug:key>/",
+            views.InstrumentDetailView.as_view(),
+            name="clinical_instrument_detail",
+        ),
+        path(
+            "questionnaires/<slug:key>/v<int:version>/questionnaire.fhir.json",
+            views.InstrumentFhirView.as_view(),
+            name="clinical_instrument_fhir",
+        ),
+        path(
+            "questionnaires/<slug:key>/switch/",
+            views.InstrumentSwitchView.as_view(),
+            name="clinical_instrument_switch",
+        ),
+        path(
+            "questionnaires/<slug:key>/text/",
+            views.ConsentTextView.as_view(),
+            name="clinical_instrument_consent_text",
+        ),
+        path(
+            "questionnaires/<slug:key>/new-version/",
+            views.NewVersionView.as_view(),
+            name="clinical_instrument_new_version",
+        ),
+        path(
+            "schedule/appointments/<int:pk>/intake-at-desk/",
+            IntakeAtDeskView.as_view(),
+            name="clinical_intake_at_desk",
+        ),
+    ]
+
+
+class InstrumentsMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .instruments.admin_views import can_view_instruments
+
+        return can_view_instruments(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_instruments_menu_item():
+    return InstrumentsMenuItem(
+        "Questionnaires & consent",
+        reverse("clinical_instrument_list"),
+        name="questionnaires",
+        icon_name="form",
+        order=75,
+    )
+
+
+@hooks.register("register_permissions")
+def register_instrument_permissions():
+    # Settings → Groups: who may read Questionnaires & consent, add instruments and change them.
+    return Permission.objects.filter(
+        content_type__app_label="clinical",
+        codename__in=["view_instrument", "add_instrument", "change_instrument"],
+    )

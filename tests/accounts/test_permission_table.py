@@ -41,6 +41,7 @@ POST_ONLY = {
     "clinical_flag_acknowledge",
     "clinical_intake_acknowledge_urgent",
     "clinical_patient_diagnosis",
+    "clinical_intake_at_desk",
 }
 # Unnamed patterns: Wagtail's test 404 page and its catch-all, which answers 404 to everyone.
 UNNAMED_ALLOWED = {"admin/test404/", "admin/^.*/$"}
@@ -92,6 +93,12 @@ def url_for(name: str, sample) -> str:
         "scheduling_calendar_feed": {"token": "not-a-valid-token"},
         "scheduling_calendar_feed_revoke": {"pk": 999999},
         "booking_earlier": {"token": "not-a-token"},
+        "clinical_instrument_detail": {"key": "consent"},
+        "clinical_instrument_fhir": {"key": "consent", "version": 1},
+        "clinical_instrument_switch": {"key": "consent"},
+        "clinical_instrument_consent_text": {"key": "consent"},
+        "clinical_instrument_new_version": {"key": "consent"},  # 404 for a built-in one: allowed, not denied
+        "clinical_intake_at_desk": {"pk": sample["appointment"].pk},
         **{
             name: {"token": "not-a-token"}
             for name in ("intake_start", "intake_saved", "intake_consent", "intake_done", "intake_withdraw")

@@ -252,6 +252,32 @@ PAGES = [
     ),
     ("audit log", "superuser", "get", lambda s: "/admin/audit-log/", None),
     ("calendar feeds", "superuser", "get", lambda s: "/admin/calendar-feeds/", None),
+    ("questionnaires", "superuser", "get", lambda s: "/admin/questionnaires/", None),
+    ("questionnaire: intake", "superuser", "get", lambda s: "/admin/questionnaires/intake/", None),
+    ("questionnaire: switch on", "superuser", "get", lambda s: "/admin/questionnaires/peg/switch/", None),
+    (
+        "questionnaire: switch on with errors",
+        "superuser",
+        "post",
+        lambda s: "/admin/questionnaires/peg/switch/",
+        lambda s: {"active": "on"},
+    ),
+    ("consent text", "superuser", "get", lambda s: "/admin/questionnaires/consent/text/", None),
+    (
+        "consent text with errors",
+        "superuser",
+        "post",
+        lambda s: "/admin/questionnaires/consent/text/",
+        lambda s: {"text": ""},
+    ),
+    ("add an instrument", "superuser", "get", lambda s: "/admin/questionnaires/new/", None),
+    (
+        "add an instrument with errors",
+        "superuser",
+        "post",
+        lambda s: "/admin/questionnaires/new/",
+        lambda s: {"key": "Not a slug", "questionnaire_json": "{not json"},
+    ),
 ]
 
 

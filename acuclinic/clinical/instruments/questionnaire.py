@@ -118,8 +118,18 @@ def problems(definition: dict) -> list[str]:
             kind = item.get("type")
             if kind not in SUPPORTED_TYPES:
                 found.append(f"Item {link!r}: the type {kind!r} is not supported.")
-            if kind in ("choice", "open-choice") and not options(item):
+            if any(
+                "code" not in option.get("valueCoding", {"code": ""})
+                for option in item.get("answerOption", [])
+            ):
+                found.append(f"Item {link!r}: an answer option has no code.")
+            elif kind in ("choice", "open-choice") and not options(item):
                 found.append(f"Item {link!r}: a choice needs answer options.")
+            if kind in ("integer", "decimal"):
+                for url, word in ((MIN_VALUE, "minValue"), (MAX_VALUE, "maxValue")):
+                    bound = extension(item, url)
+                    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+                        found.append(f"Item {link!r}: its {word} must be a number.")
             if kind == "group":
                 if depth > 0:
                     found.append(f"Item {link!r}: groups inside groups are not supported.")
@@ -130,6 +140,8 @@ def problems(definition: dict) -> list[str]:
         for condition in item.get("enableWhen", []):
             if condition.get("question") not in seen:
                 found.append(f"Item {item['linkId']!r}: enableWhen names an unknown question.")
+            if "code" not in condition.get("answerCoding", {"code": ""}):
+                found.append(f"Item {item['linkId']!r}: enableWhen's answerCoding has no code.")
     if not definition.get("item"):
         found.append("The questionnaire has no items.")
     return found
