@@ -470,6 +470,35 @@ class _Builder:
                     day=self.today, at=at, practitioner=practitioner, type_name=type_name, patient=patient
                 )
 
+    def consents(self):
+        """Patients treated before signed the consent at their first visit (on paper then, recorded here)."""
+        from acuclinic.clinical.consent import services as consent_services
+        from acuclinic.clinical.instruments.selectors import CONSENT_KEY, current_version
+
+        version = current_version(key=CONSENT_KEY)
+        if version is None:
+            return
+        first_visits = (
+            Appointment.objects.filter(patient__in=self.patients.values(), status=AppointmentStatus.COMPLETED)
+            .select_related("patient")
+            .order_by("start")
+        )
+        signed = set()
+        for visit in first_visits:
+            if visit.patient_id in signed:
+                continue
+            signed.add(visit.patient_id)
+            person = visit.patient
+            consent_services.sign(
+                patient=person,
+                version=version,
+                signed_name=f"{person.first_name} {person.last_name}",
+                signed_date=visit.start.astimezone(self.location.zone).date(),
+                agreed=True,
+                ip_address=None,
+                now=visit.start - timedelta(minutes=10),
+            )
+
     def intakes(self):
         """Today's first visits as a Monday morning finds them: Jordan's intake is complete with two safety flags
         for Casey to acknowledge, Robin's complete, Lee's half done with an urgent warning sign for the desk."""
@@ -659,6 +688,7 @@ def _build(*, location: Location, now: datetime, today: date) -> None:
     builder = _Builder(location=location, now=now, today=today)
     builder.patients_without_email()
     builder.last_week()
+    builder.consents()
     builder.today_schedule()
     builder.intakes()
     next_week_days = builder.next_week()
