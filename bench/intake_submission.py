@@ -36,6 +36,7 @@ sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
 from request_submission import csrf_cookie, latency_line, run_phase, send  # noqa: E402
 
+from acuclinic.appointments.triage import QUESTIONS  # noqa: E402
 from tests.livesite import LiveSite  # noqa: E402
 
 WORKERS = 2
@@ -75,19 +76,7 @@ result = {{
 print("RESULT " + json.dumps(result))
 """
 
-RED_FLAGS = [
-    "bladder_bowel",
-    "saddle_numbness",
-    "leg_weakness",
-    "both_legs",
-    "serious_injury",
-    "fever",
-    "infection_risk",
-    "cancer_history",
-    "weight_loss",
-    "night_pain",
-    "minor_injury_or_bone_risk",
-]
+RED_FLAGS = [question.key for question in QUESTIONS]
 
 
 def steps_for(number: int, rng: random.Random) -> list[dict[str, str]]:

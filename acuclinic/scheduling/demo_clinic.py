@@ -217,22 +217,7 @@ DEMO_INTAKE_ANSWERS = {
     "pain.back_surgery": False,
     "pain.now": 6,
     "pain.average": 5,
-    **{
-        f"redflag.{key}": False
-        for key in (
-            "bladder_bowel",
-            "saddle_numbness",
-            "leg_weakness",
-            "both_legs",
-            "serious_injury",
-            "fever",
-            "infection_risk",
-            "cancer_history",
-            "weight_loss",
-            "night_pain",
-            "minor_injury_or_bone_risk",
-        )
-    },
+    **{f"redflag.{question.key}": False for question in QUESTIONS},
     "tried.treatments": ["medicines", "physio"],
     "health.medications": "Ibuprofen when needed",
     "health.blood_thinners": "no",

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
+from acuclinic.appointments import triage
 from acuclinic.clinical.intake import selectors as intake_selectors
 from acuclinic.clinical.intake.services import prepare_intake
 from acuclinic.clinical.models import ConsentRecord, Patient, SafetyFlag
@@ -23,22 +24,7 @@ STEPS = {
         "pain__back_surgery": "no",
     },
     2: {"pain__now": "6", "pain__average": "5"},
-    3: {
-        f"redflag__{key}": "no"
-        for key in (
-            "bladder_bowel",
-            "saddle_numbness",
-            "leg_weakness",
-            "both_legs",
-            "serious_injury",
-            "fever",
-            "infection_risk",
-            "cancer_history",
-            "weight_loss",
-            "night_pain",
-            "minor_injury_or_bone_risk",
-        )
-    },
+    3: {f"redflag__{question.key}": "no" for question in triage.QUESTIONS},
     4: {"tried__treatments": ["medicines", "physio"], "tried__other": "", "tried__helped": ""},
     5: {
         "health__conditions": [],
