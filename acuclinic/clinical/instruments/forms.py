@@ -5,6 +5,7 @@ text. A date can never be in the future or before 1900 (nor before the patient w
 minValue/maxValue. Disabled items (enableWhen) are neither required nor kept.
 """
 
+import re
 from datetime import date
 
 from django import forms
@@ -32,6 +33,8 @@ class StepForm(forms.Form):
             name = field_name(item["linkId"])
             self.fields[name] = self.build_field(item)
             self.fields[name].item = item
+            # The error summary names the question by its first sentence ("When did this back pain start?").
+            self.fields[name].summary = re.split(r"(?<=[.?!])\s", self.fields[name].label, maxsplit=1)[0]
             conditions = item.get("enableWhen") or []
             if (
                 len(conditions) == 1 and conditions[0].get("operator", "=") == "="
