@@ -249,8 +249,8 @@ PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_MAX_AGE = int(os.environ.get("PAGE_CACHE_MAX_AGE", "60"))
 
 # Background tasks: TASKS_BACKEND=database (default: rows in the database, `manage.py db_worker`) or rq (jobs in
-# Redis, `manage.py rqworker --with-scheduler default`; enqueued on commit: acuclinic/core/tasks_rq.py), or the
-# dotted path of another django-tasks backend.
+# Redis, `manage.py rqworker --with-scheduler --job-class django_tasks_rq.backend.Job default`; enqueued on
+# commit: acuclinic/core/tasks_rq.py), or the dotted path of another django-tasks backend.
 TASKS_BACKEND_ALIASES = {
     "database": "django_tasks_db.DatabaseBackend",
     "rq": "acuclinic.core.tasks_rq.OnCommitRQBackend",
