@@ -33,7 +33,7 @@ def unreachable_reason(env: dict[str, str] | None) -> str | None:
     if env is None:
         return "no cluster: start one with `make cluster` (var/cluster/env is missing)"
     try:
-        status, _, _ = Browser(int(env["CLUSTER_PORT"])).get("/health/")
+        status, _, _ = Browser(int(env["CLUSTER_PORT"])).get("/health/", timeout=3)
     except OSError as exc:
         return f"the cluster's balancer on 127.0.0.1:{env['CLUSTER_PORT']} does not answer ({type(exc).__name__})"
     if status != 200:
