@@ -35,7 +35,8 @@ def unreachable_reason(env: dict[str, str] | None) -> str | None:
     try:
         status, _, _ = Browser(int(env["CLUSTER_PORT"])).get("/health/", timeout=3)
     except OSError as exc:
-        return f"the cluster's balancer on 127.0.0.1:{env['CLUSTER_PORT']} does not answer ({type(exc).__name__})"
+        port = env["CLUSTER_PORT"]
+        return f"no cluster: nothing answers on 127.0.0.1:{port} ({type(exc).__name__}); start it with `make cluster`"
     if status != 200:
         return f"the cluster's /health/ answered {status}"
     return None
