@@ -15,15 +15,19 @@ for as long as the replica lags — which is what makes reading from the replica
 harmless: a slot shown as free that was just taken is refused at booking by the primary's constraints ("That
 time was just taken").
 
-Staff (signed in) never read from the replica, and nor does any write path: services that read in order to write
-(``select_for_update``, availability checks at booking) run in POST requests, on the primary.
+A replica that does not answer is skipped for ten seconds (its readers use the primary), so its loss costs a
+page nothing. Staff (signed in) never read from the replica, and nor does any write path: services that read in
+order to write (``select_for_update``, availability checks at booking) run in POST requests, on the primary.
 """
 
+import logging
 import time
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PIN_COOKIE = "acu_pin"
@@ -73,6 +77,27 @@ def pinned(request, now: float | None = None) -> bool:
     return (now or time.time()) < until
 
 
+# A replica that did not answer is left alone for this long (per process); its readers use the primary meanwhile.
+REPLICA_RETRY_SECONDS = 10.0
+_replica_down_until = 0.0
+
+
+def replica_available() -> bool:
+    """Connect to the replica if need be; when it does not answer, read from the primary for a while."""
+    global _replica_down_until
+    if time.monotonic() < _replica_down_until:
+        return False
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError:
+        _replica_down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+        logger.warning(
+            "replica unavailable; reading from the primary", extra={"retry_in": REPLICA_RETRY_SECONDS}
+        )
+        return False
+    return True
+
+
 def may_read_from_replica(request) -> bool:
     return (
         replica_configured()
@@ -80,6 +105,7 @@ def may_read_from_replica(request) -> bool:
         and not request.path.startswith(PRIVATE_PREFIXES)
         and not pinned(request)
         and not request.user.is_authenticated
+        and replica_available()
     )
 
 
