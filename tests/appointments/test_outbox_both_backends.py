@@ -113,7 +113,16 @@ class RQQueue:
             self._work(SimpleWorker)
 
     def _work(self, SimpleWorker):  # noqa: N803
-        SimpleWorker([self.queue], connection=self.queue.connection, job_class=self.job_class).work(
+        class Worker(SimpleWorker):
+            # No pub/sub channel for remote commands: stopping its listener thread at the end of a burst can
+            # wait a minute on redis-py's thread (a worker of the cluster never stops after each burst).
+            def subscribe(self):
+                pass
+
+            def unsubscribe(self):
+                pass
+
+        Worker([self.queue], connection=self.queue.connection, job_class=self.job_class).work(
             burst=True, with_scheduler=False, logging_level="WARNING"
         )
 
