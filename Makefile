@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help run test lint bench setup audit lock-refresh
+.PHONY: help run test lint bench setup audit lock-refresh cluster cluster-stop bench-cluster
 
 help:
 	@echo "make run    - install, migrate, load demo content, serve http://127.0.0.1:8000 with the background worker"
@@ -11,6 +11,9 @@ help:
 	@echo "make bench  - benchmarks under bench/"
 	@echo "make audit  - the locked dependencies against PyPI's advisories today (weekly; not part of make test)"
 	@echo "make lock-refresh - upgrade every locked package within pyproject's ranges, then audit"
+	@echo "make cluster - PostgreSQL primary + replica, Redis, haproxy + 3 app processes, 2 workers, 2 schedulers"
+	@echo "make cluster-stop - stop exactly what make cluster started"
+	@echo "make bench-cluster - locust: one app process against the cluster, then the outcome checks"
 
 run:
 	@bin/run
@@ -35,3 +38,12 @@ bench:
 	@.venv/bin/python bench/slot_search.py
 	@.venv/bin/python bench/calendar.py
 	@.venv/bin/python bench/intake_submission.py
+
+cluster:
+	@bin/cluster start
+
+cluster-stop:
+	@bin/cluster stop
+
+bench-cluster:
+	@bin/cluster start && .venv/bin/python bench/cluster_load.py

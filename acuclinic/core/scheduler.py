@@ -4,7 +4,9 @@ Each job names its current period (for the weekly job the ISO week, e.g. "2026-W
 run is due. The scheduler claims a (job, period) by inserting a PeriodicRun row; the unique constraint lets
 exactly one insert succeed however many schedulers run, so each job is enqueued once per period. The claim
 and the enqueue (a row in the task table, with the database backend) commit together: if enqueueing fails,
-the claim is undone and the next pass tries again.
+the claim is undone and the next pass tries again. With the RQ backend the job reaches Redis just after the claim
+commits (every enqueue is on commit); if Redis refuses it, the claim is deleted again. Only a scheduler killed
+between the two loses that period's run (the next period runs; the jobs catch up on what is due).
 """
 
 import logging
@@ -159,15 +161,24 @@ def enqueue_due_jobs(
         period = job.period(now)
         if period is None:
             continue
-        with transaction.atomic():
-            try:
-                with (
-                    transaction.atomic()
-                ):  # a savepoint: the failed insert must not spoil the outer transaction
-                    PeriodicRun.objects.create(job=job.name, period=period)
-            except IntegrityError:
-                continue  # another pass (or another scheduler) has claimed this period already
-            result = job.get_task().enqueue()
+        claimed = False
+        try:
+            with transaction.atomic():
+                try:
+                    with (
+                        transaction.atomic()
+                    ):  # a savepoint: the failed insert must not spoil the outer transaction
+                        PeriodicRun.objects.create(job=job.name, period=period)
+                except IntegrityError:
+                    continue  # another pass (or another scheduler) has claimed this period already
+                claimed = True
+                result = job.get_task().enqueue()
+        except Exception:
+            # With the RQ backend the job is pushed to Redis after the claim has committed (tasks_rq.py): if
+            # Redis refused it, give the claim back so that the next pass tries again.
+            if claimed:
+                PeriodicRun.objects.filter(job=job.name, period=period).delete()
+            raise
         logger.info(
             "periodic job enqueued", extra={"job": job.name, "period": period, "task_id": str(result.id)}
         )

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Anonymous visitors' public GETs read from the replica when there is one, unless they have just written.
+    "acuclinic.core.replica.ReplicaReadsMiddleware",
     # Remembers the client address for audit records written by services during this request.
     "acuclinic.accounts.audit.AuditContextMiddleware",
     # Staff who can see patient data must have verified a second factor before any back-office page.
@@ -128,6 +130,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A PostgreSQL streaming replica for the public pages' reads, with pinning after a write: acuclinic/core/replica.py.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["acuclinic.core.replica.ReplicaRouter"]
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "10"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,6 +191,21 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Uploads (article images, documents) on S3 or any S3-compatible store (django-storages) when a bucket is named;
+# else on disk in MEDIA_ROOT. Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role.
+if os.environ.get("MEDIA_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MEDIA_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            "default_acl": "private",  # health-adjacent uploads are never public objects; URLs are signed
+            "querystring_auth": True,
+            "querystring_expire": 3600,
+            "file_overwrite": False,
+        },
+    }
 
 # E-mail: console by default; SMTP when EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -208,6 +235,10 @@ CACHES = {
     if os.environ.get("REDIS_URL")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "acuclinic"}
 }
+if os.environ.get("REDIS_URL"):
+    # Sessions read from Redis, shared by every app process; written through to the database, so a Redis restart
+    # (it keeps nothing on disk) signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Appointment requests (form and API) accepted per client address per hour before the rest are held back
 # (the form stores them flagged as spam, the API answers 429). Raised only for load tests (bench/).
@@ -217,12 +248,29 @@ APPOINTMENTS_RATE_LIMIT_PER_HOUR = int(os.environ.get("APPOINTMENTS_RATE_LIMIT_P
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
 PAGE_CACHE_MAX_AGE = int(os.environ.get("PAGE_CACHE_MAX_AGE", "60"))
 
+# Background tasks: TASKS_BACKEND=database (default: rows in the database, `manage.py db_worker`) or rq (jobs in
+# Redis, `manage.py rqworker --with-scheduler --job-class django_tasks_rq.backend.Job default`; enqueued on
+# commit: acuclinic/core/tasks_rq.py), or the dotted path of another django-tasks backend.
+TASKS_BACKEND_ALIASES = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "acuclinic.core.tasks_rq.OnCommitRQBackend",
+}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASKS_BACKEND_ALIASES.get(TASKS_BACKEND, TASKS_BACKEND),
         "QUEUES": ["default"],
     }
 }
+# RQ's Redis (TASKS_REDIS_URL, else REDIS_URL): read only with TASKS_BACKEND=rq.
+RQ_QUEUES = {
+    "default": {
+        "URL": os.environ.get("TASKS_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        "DEFAULT_TIMEOUT": 600,
+    }
+}
+if TASKS["default"]["BACKEND"].startswith(("django_tasks_rq.", "acuclinic.core.tasks_rq.")):
+    INSTALLED_APPS.append("django_rq")  # its rqworker command
 
 WAGTAIL_SITE_NAME = "Acuclinic"
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -324,6 +372,13 @@ _CSP_PUBLIC = {
     "form-action": [SELF],
     "frame-ancestors": [NONE],
 }
+if os.environ.get("MEDIA_S3_BUCKET"):
+    # Images come from the bucket's signed URLs: its origin only (MEDIA_S3_ENDPOINT_URL, or AWS's for the bucket).
+    _CSP_PUBLIC["img-src"].append(
+        os.environ.get("MEDIA_S3_CSP_ORIGIN")
+        or os.environ.get("MEDIA_S3_ENDPOINT_URL")
+        or f"https://{os.environ['MEDIA_S3_BUCKET']}.s3.amazonaws.com"
+    )
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_PUBLIC}
 # The Wagtail admin writes inline scripts without a nonce (date pickers, inline panels, chooser modals) and
 # inline style attributes: it gets 'unsafe-inline' for those, and nothing else the public site does not have.

@@ -1,7 +1,5 @@
 """Tests: fast hashing, in-memory mail, tasks run on the database backend like production."""
 
-import os
-
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-secret-key-not-for-production-use-0123456789"  # noqa: S105
@@ -12,11 +10,5 @@ SMS_BACKEND = "acuclinic.scheduling.sms.LocmemBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
-}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 DEMO_CREDENTIALS_FILE = VAR_DIR / "test-demo-credentials.txt"  # noqa: F405
