@@ -291,6 +291,8 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
 # Adds /bench/minimal/, the yardstick view of bench/article_page.py. Never set it on a public site.
 BENCHMARK_MINIMAL_VIEW = env_bool("BENCHMARK_MINIMAL_VIEW")
+if BENCHMARK_MINIMAL_VIEW:  # and X-Bench-Queries: the SQL queries of a request (acuclinic/core/bench.py)
+    MIDDLEWARE = ["acuclinic.core.bench.QueryCountMiddleware", *MIDDLEWARE]
 
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.txt"
 # load_initial_data adds the demo clinic (fictional patients, visits, requests) only where this is on: `make run`
