@@ -19,8 +19,10 @@ def confirmation_token(appointment_request) -> str:
 
 
 def clinic_for(request) -> ClinicSettings:
-    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
-    return ClinicSettings.for_site(site)
+    """The clinic's settings, read once per request: the page's ``settings.core.ClinicSettings`` is the same row."""
+    if Site.find_for_request(request) is None:
+        return ClinicSettings.for_site(Site.objects.filter(is_default_site=True).first())
+    return ClinicSettings.for_request(request)
 
 
 def client_ip(request) -> str:
