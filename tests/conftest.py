@@ -54,9 +54,13 @@ def _force_login_passes_both_factors(request, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from acuclinic.core import site_lookup
+
     cache.clear()
+    site_lookup.forget()
     yield
     cache.clear()
+    site_lookup.forget()
 
 
 class _Null:

@@ -3,9 +3,9 @@ import uuid
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from wagtail.models import Site
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
+from acuclinic.core import site_lookup
 from acuclinic.core.models import ClinicSettings
 from acuclinic.core.selectors import phones_down_alert
 
@@ -19,10 +19,9 @@ def confirmation_token(appointment_request) -> str:
 
 
 def clinic_for(request) -> ClinicSettings:
-    """The clinic's settings, read once per request: the page's ``settings.core.ClinicSettings`` is the same row."""
-    if Site.find_for_request(request) is None:
-        return ClinicSettings.for_site(Site.objects.filter(is_default_site=True).first())
-    return ClinicSettings.for_request(request)
+    """The clinic's settings, read once (and kept per process: core/site_lookup.py); the page's
+    ``settings.core.ClinicSettings`` is the same object."""
+    return site_lookup.clinic_for(request)
 
 
 def client_ip(request) -> str:

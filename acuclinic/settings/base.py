@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Right inside the session layer: see the docstring of acuclinic/core/page_cache.py.
     "acuclinic.core.page_cache.PageCacheMiddleware",
+    # The site and clinic settings, kept per process between requests (acuclinic/core/site_lookup.py).
+    "acuclinic.core.site_lookup.SiteLookupMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -19,4 +19,6 @@ TASKS = {
     }
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Tests see every query their requests make: nothing kept between requests (acuclinic/core/site_lookup.py).
+SITE_LOOKUP_KEEP = False
 DEMO_CREDENTIALS_FILE = VAR_DIR / "test-demo-credentials.txt"  # noqa: F405

@@ -223,3 +223,44 @@ def test_booking_details(client, clinic):
         "email": "nobody@example.org",
     }
     check("book_details_no_match", client.post("/book/details/", unknown), status=400)
+
+
+# --- what keeps them fast: the SQL queries of each page ---------------------------------------------------------
+
+
+def queries_of(client, path, params=None) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, params or {})
+    assert response.status_code == 200, path
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_request_form_reads_the_site_and_clinic_settings_once_then_keeps_them(demo, client, settings):
+    settings.SITE_LOOKUP_KEEP = True  # as in production (core/site_lookup.py)
+    first = queries_of(client, FORM)
+    assert sum('"core_clinicsettings"' in sql for sql in first) == 1, first
+    assert sum('FROM "wagtailcore_site"' in sql for sql in first) == 1, first
+    again = queries_of(client, FORM)
+    assert len(again) == 1 and '"scheduling_practitioner"' in again[0], again  # the practitioners to choose
+
+
+def test_the_booking_steps_cost_a_fixed_number_of_queries(client, clinic, settings):
+    settings.SITE_LOOKUP_KEEP = True  # as in production (core/site_lookup.py)
+    queries_of(
+        client, "/book/", {"location": clinic.location.pk}
+    )  # the site and settings are kept after this
+    expected = {
+        "book_who": 1,
+        "book_type_new": 2,
+        "book_type_returning": 2,
+        "book_type_refused": 3,
+        "book_practitioner": 3,
+        "book_day": 9,
+        "book_day_one_practitioner": 10,
+        "book_time": 9,
+    }
+    counts = {name: len(queries_of(client, "/book/", params)) for name, params in steps(clinic)}
+    assert counts == expected
