@@ -9,7 +9,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from acuclinic.core.form_rendering import WIDGET_RENDERER
 from acuclinic.core.validators import normalise_phone
 from acuclinic.scheduling.models import Practitioner
 
@@ -63,8 +62,6 @@ def clinic_today(clinic) -> date:
 
 
 class AppointmentRequestForm(forms.Form):
-    default_renderer = WIDGET_RENDERER  # no template per widget (core/form_rendering.py)
-
     first_name = forms.CharField(
         label="First name", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
     )

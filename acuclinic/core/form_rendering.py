@@ -2,10 +2,11 @@
 
 Django renders every input, option and radio button through a template of its own
 (``django/forms/widgets/*.html``): the request form took ~200 template renders, most of its 20–45 ms of CPU.
-``WidgetRenderer`` writes the same markup as those templates, byte for byte, for the widgets Django ships, and
-falls back to the templates for anything else. ``field_html``, ``choice_html`` and ``checkbox_html`` write what
-``appointments/includes/field.html``, ``choice.html`` and ``checkbox.html`` did around them (the label, hint,
-error and their ``aria-describedby`` links).
+``WidgetRenderer`` (``FORM_RENDERER``, so every form of the site and the back office) writes the same markup as
+those templates, byte for byte, for the widgets Django ships, and falls back to the templates for anything else
+(a widget with a template of its own, Wagtail's included). ``field_html``, ``choice_html`` and ``checkbox_html``
+write what ``appointments/includes/field.html``, ``choice.html`` and ``checkbox.html`` did around them (the label,
+hint, error and their ``aria-describedby`` links).
 
 Every escape is the template's: ``conditional_escape`` (what autoescaping does), so a value that is already safe is
 kept and everything else is escaped. ``tests/appointments/test_form_html_snapshots.py`` compares the pages with

@@ -4,14 +4,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from acuclinic.appointments.forms import MDYDateField, _no_control_chars
-from acuclinic.core.form_rendering import WIDGET_RENDERER
 from acuclinic.core.validators import normalise_phone
 
 
 class BookingDetailsForm(forms.Form):
     """The patient's details for a booking. Nothing about their health is asked here."""
-
-    default_renderer = WIDGET_RENDERER  # no template per widget (core/form_rendering.py)
 
     first_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     last_name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
@@ -81,7 +78,6 @@ class BookingDetailsForm(forms.Form):
 
 
 class CancelBookingForm(forms.Form):
-    default_renderer = WIDGET_RENDERER
     REASONS = [
         ("cannot_make_it", "I can no longer make this time"),
         ("booked_elsewhere", "I have booked another time"),

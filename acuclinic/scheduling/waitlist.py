@@ -29,7 +29,6 @@ from django.utils import timezone
 from acuclinic.accounts import audit
 from acuclinic.accounts.models import AuditEvent
 from acuclinic.accounts.patient_links import Purpose, make_token
-from acuclinic.core.form_rendering import WIDGET_RENDERER
 
 from . import notifications, services
 from .models import (
@@ -146,8 +145,6 @@ def request_earlier_slot(
 
 class EarlierSlotForm(forms.Form):
     """For the public manage page: ``request_earlier_slot(appointment=…, **form.cleaned_data)``."""
-
-    default_renderer = WIDGET_RENDERER  # no template per widget (core/form_rendering.py)
 
     earliest = forms.DateField(
         label="From",

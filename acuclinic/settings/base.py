@@ -90,6 +90,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "acuclinic.urls"
+# Django's own widgets written by Python, not a template each (same HTML; acuclinic/core/form_rendering.py).
+FORM_RENDERER = "acuclinic.core.form_rendering.WidgetRenderer"
 CSRF_FAILURE_VIEW = "acuclinic.core.views.csrf_failure"
 
 TEMPLATES = [
