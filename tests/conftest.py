@@ -54,13 +54,16 @@ def _force_login_passes_both_factors(request, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from acuclinic.appointments.views import forget_blank_form
     from acuclinic.core import site_lookup
 
     cache.clear()
     site_lookup.forget()
+    forget_blank_form()
     yield
     cache.clear()
     site_lookup.forget()
+    forget_blank_form()
 
 
 class _Null:

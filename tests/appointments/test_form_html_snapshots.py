@@ -104,6 +104,19 @@ def test_request_form_blank(demo, client):
     check("request_form_get", client.get(FORM))
 
 
+def test_request_form_blank_rendered_once_then_with_fresh_tokens(demo, client, settings):
+    import re
+
+    settings.SITE_LOOKUP_KEEP = True  # as in production: the blank form is kept (appointments/views.py)
+    first, second = client.get(FORM), client.get(FORM)
+    check("request_form_get", first)
+    check("request_form_get", second)
+    tokens = [re.search(rb'name="token" value="([0-9a-f]{32})"', r.content).group(1) for r in (first, second)]
+    assert tokens[0] != tokens[1]
+    assert b"__acu_" not in second.content
+    assert queries_of(client, FORM) == queries_of(client, FORM)[:1]  # the practitioners, nothing else
+
+
 def test_request_form_from_booking(demo, client):
     session = client.session
     session[BOOKING_HANDOFF_KEY] = {
