@@ -56,14 +56,17 @@ def _force_login_passes_both_factors(request, monkeypatch):
 def _clear_cache():
     from acuclinic.appointments.views import forget_blank_form
     from acuclinic.core import site_lookup
+    from acuclinic.scheduling.booking_views import forget_kept_steps
 
-    cache.clear()
-    site_lookup.forget()
-    forget_blank_form()
+    def forget():
+        cache.clear()
+        site_lookup.forget()
+        forget_blank_form()
+        forget_kept_steps()
+
+    forget()
     yield
-    cache.clear()
-    site_lookup.forget()
-    forget_blank_form()
+    forget()
 
 
 class _Null:

@@ -33,3 +33,26 @@ def test_each_request_gets_its_own_copy(demo, rf, keeping):
     first = site_lookup.clinic_for(rf.get("/book/"))
     second = site_lookup.clinic_for(rf.get("/book/"))
     assert first is not second and first.pk == second.pk
+
+
+def test_the_kept_sidebar_is_the_sidebar_and_follows_the_users_groups(demo, client, keeping):
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from acuclinic.accounts.roles import ADMINISTRATORS, FRONT_DESK, ensure_roles
+
+    ensure_roles()
+    user = get_user_model().objects.create_user("sidebar-desk", "s@example.com", "x-password-0123456789")
+    user.groups.add(Group.objects.get(name=FRONT_DESK))
+    client.force_login(user)
+
+    def sidebar():
+        html = client.get("/admin/").content.decode()
+        return re.search(r'<script id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S).group(1)
+
+    first, kept = sidebar(), sidebar()
+    assert kept == first and "appointment-requests" in first and "audit-log" not in first
+    user.groups.add(Group.objects.get(name=ADMINISTRATORS))
+    assert "audit-log" in sidebar()  # other groups: another sidebar at once
