@@ -100,11 +100,11 @@ def request_data(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_request_form_blank(demo, client):
+def test_request_form_blank(db, client):
     check("request_form_get", client.get(FORM))
 
 
-def test_request_form_blank_rendered_once_then_with_fresh_tokens(demo, client, settings):
+def test_request_form_blank_rendered_once_then_with_fresh_tokens(db, client, settings):
     import re
 
     settings.SITE_LOOKUP_KEEP = True  # as in production: the blank form is kept (appointments/views.py)
@@ -117,7 +117,7 @@ def test_request_form_blank_rendered_once_then_with_fresh_tokens(demo, client, s
     assert queries_of(client, FORM) == queries_of(client, FORM)[:1]  # the practitioners, nothing else
 
 
-def test_request_form_from_booking(demo, client):
+def test_request_form_from_booking(db, client):
     session = client.session
     session[BOOKING_HANDOFF_KEY] = {
         "first_name": "Maria",
@@ -136,11 +136,11 @@ def test_request_form_from_booking(demo, client):
     check("request_form_from_booking", client.get(FORM))
 
 
-def test_request_form_with_every_required_answer_missing(demo, client):
+def test_request_form_with_every_required_answer_missing(db, client):
     check("request_form_empty_post", client.post(FORM, {}), status=400)
 
 
-def test_request_form_with_typing_errors(demo, client):
+def test_request_form_with_typing_errors(db, client):
     data = request_data(
         date_of_birth="02/30/1980",
         phone="12",
@@ -159,7 +159,7 @@ def test_request_form_with_typing_errors(demo, client):
     check("request_form_errors", client.post(FORM, data), status=400)
 
 
-def test_request_form_email_and_dates(demo, client):
+def test_request_form_email_and_dates(db, client):
     data = request_data(
         email="",
         contact_method="email",
@@ -171,7 +171,7 @@ def test_request_form_email_and_dates(demo, client):
     check("request_form_errors_2", client.post(FORM, data), status=400)
 
 
-def test_request_form_after_a_csrf_failure(demo):
+def test_request_form_after_a_csrf_failure(db):
     strict = Client(enforce_csrf_checks=True)
     check("request_form_csrf_failure", strict.post(FORM, request_data()), status=403)
 
@@ -180,7 +180,7 @@ def test_request_form_after_a_csrf_failure(demo):
 
 
 @pytest.fixture
-def clinic(demo):
+def clinic(db):
     from tests.scheduling.conftest import make_clinic
 
     clinic = make_clinic()
@@ -274,7 +274,7 @@ def queries_of(client, path, params=None) -> list[str]:
     return [q["sql"] for q in captured.captured_queries]
 
 
-def test_the_request_form_reads_the_site_and_clinic_settings_once_then_keeps_them(demo, client, settings):
+def test_the_request_form_reads_the_site_and_clinic_settings_once_then_keeps_them(db, client, settings):
     settings.SITE_LOOKUP_KEEP = True  # as in production (core/site_lookup.py)
     first = queries_of(client, FORM)
     assert sum('"core_clinicsettings"' in sql for sql in first) == 1, first

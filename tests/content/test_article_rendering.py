@@ -18,6 +18,14 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 URL = "/articles/acupuncture-for-back-pain-research/"
 
 
+@pytest.fixture
+def article(db):
+    """The demo article (the demo content is loaded once per test database: tests/conftest.py)."""
+    from acuclinic.content.models import ArticlePage
+
+    return ArticlePage.objects.get(slug="acupuncture-for-back-pain-research")
+
+
 @pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     settings.PAGE_CACHE_ENABLED = False  # every request renders: what is measured is the render
@@ -39,7 +47,7 @@ def mask_dates(html: str) -> str:
     return re.sub(rf"\b({months}) \d{{1,2}}, \d{{4}}", "DATE", html)
 
 
-def test_the_article_page_is_the_page_the_template_rendered(demo, client):
+def test_the_article_page_is_the_page_the_template_rendered(db, client):
     html, _queries = page(client)
     path = SNAPSHOTS / "article_page.html"
     if os.environ.get("UPDATE_SNAPSHOTS"):
@@ -48,7 +56,7 @@ def test_the_article_page_is_the_page_the_template_rendered(demo, client):
     assert html == path.read_text()
 
 
-def test_the_second_render_reads_the_stored_parts_same_html_fewer_queries(demo, client):
+def test_the_second_render_reads_the_stored_parts_same_html_fewer_queries(db, client):
     from acuclinic.content.models import RenderedArticle
 
     page(client)  # the hero image's renditions are made once, ever
@@ -60,7 +68,7 @@ def test_the_second_render_reads_the_stored_parts_same_html_fewer_queries(demo, 
     assert second_queries <= 12, second_queries
 
 
-def test_a_change_of_a_source_is_shown_at_once(demo, client):
+def test_a_change_of_a_source_is_shown_at_once(db, client):
     from acuclinic.content.models import Source
 
     page(client)
@@ -72,8 +80,9 @@ def test_a_change_of_a_source_is_shown_at_once(demo, client):
 
 
 def test_publishing_queues_the_rendering_that_visitors_then_read(
-    demo, client, settings, django_capture_on_commit_callbacks
+    article, client, settings, django_capture_on_commit_callbacks
 ):
+    demo = article
     from django_tasks_db.models import DBTaskResult
 
     from acuclinic.content.models import RenderedArticle
@@ -94,7 +103,8 @@ def test_publishing_queues_the_rendering_that_visitors_then_read(
     assert "re-published" in html and queries <= 12
 
 
-def test_a_preview_neither_reads_nor_stores(demo, rf):
+def test_a_preview_neither_reads_nor_stores(article, rf):
+    demo = article
     from acuclinic.content.models import RenderedArticle
 
     demo.title = "A draft title nobody published"

@@ -17,7 +17,7 @@ FIELDS = (
 )
 
 
-def test_the_same_articles_in_the_same_order_with_the_same_review(demo):
+def test_the_same_articles_in_the_same_order_with_the_same_review(db):
     from datetime import timedelta
 
     from acuclinic.content.models import MedicalReview

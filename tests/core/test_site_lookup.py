@@ -12,7 +12,7 @@ def keeping(settings):
     settings.SITE_LOOKUP_KEEP = True  # as in production
 
 
-def test_kept_settings_cost_no_query_and_a_change_shows_on_the_next_request(demo, client, keeping):
+def test_kept_settings_cost_no_query_and_a_change_shows_on_the_next_request(db, client, keeping):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -27,7 +27,7 @@ def test_kept_settings_cost_no_query_and_a_change_shows_on_the_next_request(demo
     assert "Renamed Acupuncture Practice" in client.get("/book/").text
 
 
-def test_each_request_gets_its_own_copy(demo, rf, keeping):
+def test_each_request_gets_its_own_copy(db, rf, keeping):
     from acuclinic.core import site_lookup
 
     first = site_lookup.clinic_for(rf.get("/book/"))
@@ -35,7 +35,7 @@ def test_each_request_gets_its_own_copy(demo, rf, keeping):
     assert first is not second and first.pk == second.pk
 
 
-def test_the_kept_sidebar_is_the_sidebar_and_follows_the_users_groups(demo, client, keeping):
+def test_the_kept_sidebar_is_the_sidebar_and_follows_the_users_groups(db, client, keeping):
     import re
 
     from django.contrib.auth import get_user_model
