@@ -218,7 +218,7 @@ def described_widget(field) -> str:
 
 
 def field_html(field, label_context=None) -> SafeString:
-    """appointments/includes/field.html: label (with "(optional)"), hint, error, the input."""
+    """appointments/includes/field.html: label (with "(optional)"), hint, error, the input (all escaped)."""
     label = conditional_escape(field.label)
     context = (
         f'<span class="visually-hidden">, {conditional_escape(str(label_context).lower())}</span>'
@@ -230,7 +230,7 @@ def field_html(field, label_context=None) -> SafeString:
         if not field.field.required and "(optional)" not in field.label
         else ""
     )
-    return mark_safe(  # noqa: S308 - every value above is escaped
+    return mark_safe(  # noqa: S308  # nosec B308 B703
         f'<div class="field{" field--error" if field.errors else ""}" '
         f'id="field-{conditional_escape(field.html_name)}">\n'
         f'  <label for="{conditional_escape(field.id_for_label)}">{label}{context}{optional}</label>\n'
@@ -254,7 +254,7 @@ def choice_html(field, inline=False) -> SafeString:
         f"{conditional_escape(radio.choice_label)}</label></div>"
         for radio in field
     )
-    return mark_safe(  # noqa: S308 - every value above is escaped
+    return mark_safe(  # noqa: S308  # nosec B308 B703
         f'<fieldset class="field field--choice{" field--error" if field.errors else ""}" '
         f'id="field-{conditional_escape(field.html_name)}"{described}>\n'
         f"  <legend>{conditional_escape(field.label)}</legend>\n"
@@ -270,7 +270,7 @@ def choice_html(field, inline=False) -> SafeString:
 def checkbox_html(field, extra=None) -> SafeString:
     """appointments/includes/checkbox.html: the box, its label, its error."""
     more = f" {conditional_escape(extra)}" if extra else ""
-    return mark_safe(  # noqa: S308 - every value above is escaped
+    return mark_safe(  # noqa: S308  # nosec B308 B703
         f'<div class="field field--checkbox{" field--error" if field.errors else ""}" '
         f'id="field-{conditional_escape(field.html_name)}">\n'
         f"  {_errors(field)}\n"
