@@ -114,3 +114,12 @@ def test_a_preview_neither_reads_nor_stores(article, rf):
 
     assert "A draft title nobody published" in parts_for_request(demo, request)["main"]
     assert not RenderedArticle.objects.exists()
+
+
+def test_one_lookup_routing_answers_like_wagtails_walk(article, client):
+    """HomePage.route finds a page by its path in one query; what is not a live page is still a 404."""
+    assert client.get(URL).status_code == 200
+    assert client.get(URL + "no-such-sub-page/").status_code == 404
+    assert client.get("/articles/no-such-article/").status_code == 404
+    article.unpublish()
+    assert client.get(URL).status_code == 404
