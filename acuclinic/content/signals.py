@@ -34,12 +34,15 @@ def changed(**_kwargs) -> None:
 
 
 def connect() -> None:
-    from acuclinic.core.models import ClinicSettings
+    from acuclinic.core.models import ClinicSettings, ServiceAlert
+    from acuclinic.scheduling.models import AppointmentType, Location, Practitioner, Room
 
     from .models import Citation, MedicalReview, Source
 
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(changed, dispatch_uid=f"content_render_{id(signal)}")
-    for model in (Citation, MedicalReview, Source, ClinicSettings):
+    # Everything whose change replaces the page cache's generation (core/page_cache.py, scheduling/apps.py).
+    setup = (AppointmentType, Location, Practitioner, Room)
+    for model in (Citation, MedicalReview, Source, ClinicSettings, ServiceAlert, *setup):
         post_save.connect(changed, sender=model, dispatch_uid=f"content_render_{model.__name__}_save")
         post_delete.connect(changed, sender=model, dispatch_uid=f"content_render_{model.__name__}_delete")
