@@ -33,7 +33,8 @@ lint:
 	@bin/ensure-python && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 bench:
-	@bin/ensure-python && bin/ensure-test-tools && .venv/bin/python bench/article_page.py
+	@bin/ensure-python && .venv/bin/python bench/pages.py
+	@bin/ensure-test-tools && .venv/bin/python bench/article_page.py
 	@.venv/bin/python bench/request_submission.py
 	@.venv/bin/python bench/slot_search.py
 	@.venv/bin/python bench/calendar.py

@@ -13,11 +13,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def demo(db):
-    """The demo site (page tree, settings, groups, workflow, six articles) inside the test's transaction."""
-    call_command("load_initial_data", stdout=_Null())
+    """The demo site (page tree, settings, groups, workflow, six articles) inside the test's transaction.
+
+    Loaded once per test database (django_db_setup above); loaded again only where a transactional test has
+    flushed it: running the command on a complete demo changes nothing and cost every test a tenth of a second.
+    """
     from acuclinic.content.models import ArticlePage
 
-    return ArticlePage.objects.get(slug="acupuncture-for-back-pain-research")
+    article = ArticlePage.objects.filter(slug="acupuncture-for-back-pain-research").first()
+    if article is None or not _demo_accounts_exist():
+        call_command("load_initial_data", stdout=_Null())
+        article = ArticlePage.objects.get(slug="acupuncture-for-back-pain-research")
+    return article
+
+
+def _demo_accounts_exist() -> bool:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username__startswith="demo-").count() >= 7
 
 
 def verify_second_factor(client, user):
@@ -54,9 +67,19 @@ def _force_login_passes_both_factors(request, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    from acuclinic.appointments.views import forget_blank_form
+    from acuclinic.core import site_lookup
+    from acuclinic.scheduling.booking_views import forget_kept_steps
+
+    def forget():
+        cache.clear()
+        site_lookup.forget()
+        forget_blank_form()
+        forget_kept_steps()
+
+    forget()
     yield
-    cache.clear()
+    forget()
 
 
 class _Null:

@@ -3,9 +3,9 @@ import uuid
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from wagtail.models import Site
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
+from acuclinic.core import site_lookup
 from acuclinic.core.models import ClinicSettings
 from acuclinic.core.selectors import phones_down_alert
 
@@ -19,8 +19,9 @@ def confirmation_token(appointment_request) -> str:
 
 
 def clinic_for(request) -> ClinicSettings:
-    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
-    return ClinicSettings.for_site(site)
+    """The clinic's settings, read once (and kept per process: core/site_lookup.py); the page's
+    ``settings.core.ClinicSettings`` is the same object."""
+    return site_lookup.clinic_for(request)
 
 
 def client_ip(request) -> str:
@@ -53,6 +54,10 @@ def request_appointment(request):
     else:
         # Sent here from online booking ("Ask us to book it"): what they chose and typed there, from the session.
         handoff = request.session.pop(BOOKING_HANDOFF_KEY, None)
+        if not handoff:
+            page = blank_form_page(request, clinic)
+            if page is not None:
+                return page
         form = AppointmentRequestForm(
             clinic=clinic,
             initial={"token": uuid.uuid4().hex, "started": form_stamp(), **initial_from_booking(handoff)},
@@ -65,6 +70,67 @@ def request_appointment(request):
     if handoff:
         context["from_booking"] = handoff
     return render(request, "appointments/request_form.html", context, status=status)
+
+
+# --- the blank form: rendered once, the per-request tokens put in --------------------------------------------------
+# A visitor's blank form differs from the next one's only by its CSRF token, one-time token and signed start stamp.
+# The page is rendered once with placeholders for them and kept per process under everything else it shows: the
+# page cache's generation (clinic settings, site; core/page_cache.py), the alerts showing now and the practitioners
+# to choose from (one query, as the form itself). Staff (the Wagtail user bar) and a hand-off from online booking
+# are rendered as before. ``SITE_LOOKUP_KEEP = False`` (tests) keeps nothing.
+# Placeholders, not secrets.
+_SENTINELS = {  # nosec B105
+    "token": "__acu_form_token__",
+    "started": "__acu_form_started__",
+    "csrf": "__acu_csrf_token__",
+}
+_blank_pages: dict = {}
+
+
+def forget_blank_form() -> None:
+    _blank_pages.clear()
+
+
+def blank_form_page(request, clinic):
+    from django.conf import settings
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+    from django.template.loader import render_to_string
+
+    from acuclinic.core import page_cache
+    from acuclinic.core.selectors import active_service_alerts
+
+    if not getattr(settings, "SITE_LOOKUP_KEEP", True) or not request.user.is_anonymous:
+        return None
+    try:
+        generation = page_cache.current_generation()
+    except page_cache.GenerationUnavailable:
+        return None
+    choices = AppointmentRequestForm.base_fields["preferred_practitioner"].choices  # what the form offers
+    practitioners = tuple((str(value), label) for value, label in choices)
+    key = (
+        generation,
+        request.get_host(),
+        tuple(alert.pk for alert in active_service_alerts()),
+        practitioners,
+    )
+    html = _blank_pages.get(key)
+    if html is None:
+        initial = {"token": _SENTINELS["token"], "started": _SENTINELS["started"]}
+        form = AppointmentRequestForm(clinic=clinic, initial=initial)
+        html = render_to_string(
+            "appointments/request_form.html",
+            {"form": form, "clinic": clinic, "csrf_token": _SENTINELS["csrf"]},
+            request=request,
+        )
+        _blank_pages.clear()  # one blank form is all there is
+        _blank_pages[key] = html
+    html = (
+        html.replace(_SENTINELS["token"], uuid.uuid4().hex, 1)
+        .replace(_SENTINELS["started"], form_stamp(), 1)
+        .replace(_SENTINELS["csrf"], get_token(request), 1)
+    )
+    return HttpResponse(html)
 
 
 BOOKING_HANDOFF_KEY = "booking_handoff"  # set by scheduling.booking_views (the online booking's way out)

@@ -322,24 +322,30 @@ class ArticlePage(Page):
             raise ValidationError(errors)
 
     def get_context(self, request, *args, **kwargs):
-        from .selectors import article_json_ld, article_page_context
+        from .rendering import parts_for_request
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(article_page_context(article=self))
-        context["json_ld"] = article_json_ld(
-            article=self,
-            request=request,
-            review=context["review"],
-            references=context["references"],
-            topics=context["topics"],
-            author=self.author,
-        )
+        # Rendered once per revision and kept (content/rendering.py); what depends on the request stays here.
+        context["parts"] = parts_for_request(self, request)
         return context
 
 
 def default_next_review(reviewed_on: date | None = None) -> date:
     reviewed_on = reviewed_on or timezone.localdate()
     return reviewed_on + relativedelta(months=settings.ACUCLINIC_DEFAULT_REVIEW_INTERVAL_MONTHS)
+
+
+class RenderedArticle(models.Model):
+    """An article's page parts as rendered for one revision and page-cache generation (content/rendering.py)."""
+
+    article = models.OneToOneField(ArticlePage, on_delete=models.CASCADE, related_name="+")
+    revision_id = models.PositiveBigIntegerField()
+    generation = models.CharField(max_length=64)
+    parts = models.JSONField()
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"article {self.article_id} revision {self.revision_id}"
 
 
 class MedicalReview(models.Model):

@@ -34,7 +34,29 @@ def live_articles() -> QuerySet:
 
 
 def latest_reviewed_articles(*, limit: int = 6) -> list[ArticlePage]:
-    return list(live_articles()[:limit])
+    """The newest reviewed articles for cards (home, library): the same rows and attributes as ``live_articles``,
+    for less. Five correlated subqueries cost more to build in Python than to run, and cards need no body: two
+    subqueries pick the latest review, one more query reads those reviews, and the StreamFields are not loaded."""
+    articles = list(
+        ArticlePage.objects.live()
+        .public()
+        .defer_streamfields()
+        .annotate(last_reviewed=_latest_review("reviewed_on"), latest_review_id=_latest_review("id"))
+        .order_by("-last_reviewed", "-first_published_at", "title")[:limit]
+    )
+    reviews = {
+        row["id"]: row
+        for row in MedicalReview.objects.filter(
+            pk__in=[a.latest_review_id for a in articles if a.latest_review_id]
+        ).values("id", "next_review_due", "reviewer__title", "reviewer__credentials", "reviewer__url_path")
+    }
+    for article in articles:
+        review = reviews.get(article.latest_review_id, {})
+        article.next_review_due = review.get("next_review_due")
+        article.reviewer_name = review.get("reviewer__title")
+        article.reviewer_credentials = review.get("reviewer__credentials")
+        article.reviewer_url_path = review.get("reviewer__url_path")
+    return articles
 
 
 def articles_for_topic(*, topic: TopicPage) -> QuerySet:

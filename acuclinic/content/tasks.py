@@ -96,3 +96,11 @@ def send_weekly_review_reminders(user_ids: list[int] | None = None, attempt: int
         )
     logger.info("review reminders sent", extra={"sent": sent, "failed": len(failed), "articles": len(items)})
     return sent
+
+
+@task()
+def render_articles() -> int:
+    """Render and store every live article whose stored page parts are out of date (content/rendering.py)."""
+    from .rendering import render_stale_articles
+
+    return render_stale_articles()

@@ -256,6 +256,17 @@ class HomePage(Page):
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
 
+    def route(self, request, path_components):
+        """A page under the home page in one lookup by its path instead of one per level (issue 15: the walk cost
+        four queries an article). Anything else — a sub-route of a routable page (topic feeds), a missing or
+        unpublished page — is left to Wagtail's own walk, which answers it as before."""
+        if path_components:
+            url_path = f"{self.url_path}{'/'.join(path_components)}/"
+            page = Page.objects.filter(url_path=url_path, live=True).specific().first()
+            if page is not None and page.path.startswith(self.path):
+                return page.route(request, [])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         from acuclinic.content.selectors import latest_reviewed_articles, topics_for_home
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -192,6 +193,62 @@ def answers_bad_parameters(view):
     return wrapper
 
 
+# --- the first steps, kept per process -----------------------------------------------------------------------
+# Up to the visit type and practitioner, a step's page depends only on its query string, the clinic's set-up
+# (locations, rooms, practitioners, visit types: each change replaces the page cache's generation, apps.py),
+# the clinic settings (same) and the alerts showing. Such a page is rendered once per process, with a placeholder
+# for the CSRF token where it has a form, and kept under all of these (anonymous visitors only: staff get the
+# Wagtail user bar). ``SITE_LOOKUP_KEEP = False`` (tests) keeps nothing.
+_CSRF_SENTINEL = "__acu_csrf_token__"
+KEPT_STEPS_MAX = 200
+_kept_steps: dict = {}
+
+
+def forget_kept_steps() -> None:
+    _kept_steps.clear()
+
+
+def _step_key(request):
+    from django.conf import settings
+
+    from acuclinic.core import page_cache
+    from acuclinic.core.selectors import active_service_alerts
+
+    if not getattr(settings, "SITE_LOOKUP_KEEP", True) or not request.user.is_anonymous:
+        return None
+    try:
+        generation = page_cache.current_generation()
+    except page_cache.GenerationUnavailable:
+        return None
+    alerts = tuple(alert.pk for alert in active_service_alerts())
+    return (generation, request.get_host(), alerts, request.get_full_path())
+
+
+def _respond(request, html: str, status: int = 200) -> HttpResponse:
+    from django.middleware.csrf import get_token
+
+    if _CSRF_SENTINEL in html:
+        html = html.replace(_CSRF_SENTINEL, get_token(request))
+    return HttpResponse(html, status=status)
+
+
+def _kept_step(request):
+    """(the kept page as a response, or None; the key to keep it under, or None)."""
+    key = _step_key(request)
+    html = _kept_steps.get(key) if key is not None else None
+    return (_respond(request, html) if html is not None else None), key
+
+
+def _render_step(request, key, template: str, context: dict) -> HttpResponse:
+    if key is None:
+        return render(request, template, context)
+    html = render_to_string(template, {**context, "csrf_token": _CSRF_SENTINEL}, request=request)
+    if len(_kept_steps) >= KEPT_STEPS_MAX:  # query strings are the visitor's: the space is bounded
+        _kept_steps.clear()
+    _kept_steps[key] = html
+    return _respond(request, html)
+
+
 # --- the steps -------------------------------------------------------------------------------------------------
 
 
@@ -200,14 +257,17 @@ def answers_bad_parameters(view):
 @answers_bad_parameters
 def book(request):
     clinic = clinic_for(request)
+    kept, key = _kept_step(request)
+    if kept is not None:
+        return kept
     choice = Choice(request.GET)
     context = {"clinic": clinic, "choice": choice}
     if choice.location is None:
         context["locations"] = Location.objects.filter(rooms__is_active=True).distinct()
-        return render(request, "scheduling/book/location.html", context)
+        return _render_step(request, key, "scheduling/book/location.html", context)
     if choice.appointment_type is None and choice.who is None:
         # The first question: it decides which visits can be booked online, before anything is chosen.
-        return render(request, "scheduling/book/who.html", context)
+        return _render_step(request, key, "scheduling/book/who.html", context)
     if choice.appointment_type is None or choice.type_closed_to_them:
         types = online_types()
         if choice.practitioner is not None:
@@ -222,12 +282,12 @@ def book(request):
         context["refused_type"] = choice.appointment_type if choice.type_closed_to_them else None
         context["refused_types"] = [choice.appointment_type] if choice.type_closed_to_them else []
         context["phones_down"] = phones_down_alert()
-        return render(request, "scheduling/book/type.html", context)
+        return _render_step(request, key, "scheduling/book/type.html", context)
     if choice.practitioner is None and not choice.any_practitioner:
         context["practitioners"] = choice.appointment_type.practitioners.filter(is_active=True).order_by(
             "name"
         )
-        return render(request, "scheduling/book/practitioner.html", context)
+        return _render_step(request, key, "scheduling/book/practitioner.html", context)
 
     zone = choice.location.zone
     today = timezone.localtime(timezone.now(), zone).date()
@@ -276,6 +336,11 @@ def _distinct_starts(slots, zone):
 @answers_bad_parameters
 def details(request):
     clinic = clinic_for(request)
+    key = None
+    if request.method == "GET":
+        kept, key = _kept_step(request)
+        if kept is not None:
+            return kept
     choice = Choice(request.GET if request.method == "GET" else request.POST)
     if (
         request.method == "POST"
@@ -301,7 +366,7 @@ def details(request):
     }
     if request.method == "GET":
         context["form"] = BookingDetailsForm(today=today)
-        return render(request, "scheduling/book/details.html", context)
+        return _render_step(request, key, "scheduling/book/details.html", context)
 
     if request.POST.get("as_new") and choice.appointment_type.new_patients_may_book_online:
         choice.who = "new"  # "Book as a new patient" after a returning claim found no record

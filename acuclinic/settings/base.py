@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Right inside the session layer: see the docstring of acuclinic/core/page_cache.py.
     "acuclinic.core.page_cache.PageCacheMiddleware",
+    # The site and clinic settings, kept per process between requests (acuclinic/core/site_lookup.py).
+    "acuclinic.core.site_lookup.SiteLookupMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,6 +92,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "acuclinic.urls"
+# Django's own widgets written by Python, not a template each (same HTML; acuclinic/core/form_rendering.py).
+FORM_RENDERER = "acuclinic.core.form_rendering.WidgetRenderer"
 CSRF_FAILURE_VIEW = "acuclinic.core.views.csrf_failure"
 
 TEMPLATES = [
@@ -343,6 +347,8 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
 
 # Adds /bench/minimal/, the yardstick view of bench/article_page.py. Never set it on a public site.
 BENCHMARK_MINIMAL_VIEW = env_bool("BENCHMARK_MINIMAL_VIEW")
+if BENCHMARK_MINIMAL_VIEW:  # and X-Bench-Queries: the SQL queries of a request (acuclinic/core/bench.py)
+    MIDDLEWARE = ["acuclinic.core.bench.QueryCountMiddleware", *MIDDLEWARE]
 
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.txt"
 # load_initial_data adds the demo clinic (fictional patients, visits, requests) only where this is on: `make run`

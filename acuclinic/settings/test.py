@@ -11,4 +11,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Tests see every query their requests make: nothing kept between requests (acuclinic/core/site_lookup.py).
+SITE_LOOKUP_KEEP = False
+# Articles are rendered by their first visitor, not also on publish (content/rendering.py): no task per publish.
+ARTICLE_PRERENDER = False
 DEMO_CREDENTIALS_FILE = VAR_DIR / "test-demo-credentials.txt"  # noqa: F405
