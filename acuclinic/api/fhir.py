@@ -30,13 +30,20 @@ from acuclinic.core import instants
 from acuclinic.core.validators import normalise_phone
 from acuclinic.scheduling import availability, selectors
 from acuclinic.scheduling import fhir as mapping
-from acuclinic.scheduling.models import Appointment, AppointmentType, Location, Practitioner
+from acuclinic.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Location,
+    Practitioner,
+)
 from acuclinic.scheduling.services import (
     KeyReused,
     SlotTaken,
     book_for_patient_details,
     book_for_patient_details_once,
     booking_for_key,
+    cancel_appointment,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,6 +88,65 @@ def _not_found(message: str) -> HttpResponse:
     return _problem(404, ("error", "not-found", message, None))
 
 
+def server_base(request) -> str:
+    """This server's FHIR base as the client reached it: where a ``fullUrl`` or ``next`` link resolves."""
+    return request.build_absolute_uri("/api/fhir").rstrip("/")
+
+
+DEFAULT_COUNT = 100
+MAX_COUNT = 500
+MAX_OFFSET = 100_000
+PAGING_PARAMETERS = [
+    {
+        "name": "_count",
+        "in": "query",
+        "description": f"Entries per page (default {DEFAULT_COUNT}, at most {MAX_COUNT}; 0: the total only).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+    },
+    {
+        "name": "_offset",
+        "in": "query",
+        "description": "Where the page starts: follow the Bundle's `next` link rather than setting it.",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+    },
+]
+
+
+def _whole(value: str | None, name: str, default: int, maximum: int) -> int | HttpResponse:
+    if value is None:
+        return default
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 7 or int(value) > maximum:
+        return _invalid((name, f"Use a whole number from 0 to {maximum}."))
+    return int(value)
+
+
+def searchset_page(request, resource_type: str, resources: list[dict]) -> HttpResponse:
+    """One page of a search (``_count``, ``_offset``), with a ``next`` link while more entries follow."""
+    count = _whole(request.GET.get("_count"), "_count", DEFAULT_COUNT, MAX_COUNT)
+    if isinstance(count, HttpResponse):
+        return count
+    offset = _whole(request.GET.get("_offset"), "_offset", 0, MAX_OFFSET)
+    if isinstance(offset, HttpResponse):
+        return offset
+    base = server_base(request)
+    page = resources[offset : offset + count]
+    next_url = None
+    if count and offset + count < len(resources):
+        params = request.GET.copy()
+        params["_count"], params["_offset"] = str(count), str(offset + count)
+        next_url = f"{base}/{resource_type}?{params.urlencode()}"
+    return fhir_response(
+        mapping.searchset(
+            page,
+            base=base,
+            self_url=request.build_absolute_uri(),
+            total=len(resources),
+            next_url=next_url,
+        )
+    )
+
+
 # --- Schedule ----------------------------------------------------------------------------------------------------
 
 
@@ -100,11 +166,14 @@ def _schedule(schedule_ref: str) -> tuple[Practitioner, Location] | None:
     "/Schedule",
     summary="Schedules: one per practitioner and location that can be booked",
     operation_id="fhir_schedule_search",
-    openapi_extra=_responses(_200="A FHIR searchset Bundle of Schedules."),
+    openapi_extra={
+        "parameters": PAGING_PARAMETERS,
+        **_responses(_200="A FHIR searchset Bundle of Schedules.", _422="An OperationOutcome."),
+    },
 )
 def fhir_schedule_search(request):
     resources = [mapping.schedule_resource(p, loc) for p, loc in selectors.bookable_pairs()]
-    return fhir_response(mapping.searchset(resources, self_url=request.build_absolute_uri()))
+    return searchset_page(request, "Schedule", resources)
 
 
 @router.get(
@@ -215,6 +284,7 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
                 },
             },
             {"name": "service-type", "in": "query", "schema": {"type": "string"}},
+            *PAGING_PARAMETERS,
         ],
         **_responses(_200="A FHIR searchset Bundle of free Slots.", _422="An OperationOutcome."),
     },
@@ -252,9 +322,165 @@ def fhir_slot_search(request):
                         (slot.start, appointment_type.name, mapping.slot_resource(slot, appointment_type))
                     )
     resources.sort(key=lambda item: item[:2])
-    return fhir_response(
-        mapping.searchset([r for *_key, r in resources], self_url=request.build_absolute_uri())
+    return searchset_page(request, "Slot", [r for *_key, r in resources])
+
+
+@router.get(
+    "/Slot/{slot_id}",
+    summary="One Slot: free, or busy once taken",
+    operation_id="fhir_slot_read",
+    openapi_extra=_responses(_200="A FHIR Slot.", _404="An OperationOutcome: not a slot of this server."),
+)
+def fhir_slot_read(request, slot_id: str):
+    key = mapping.parse_slot_id(slot_id)
+    found = _schedule(f"{key.practitioner_id}-{key.location_id}") if key else None
+    if found is None:
+        return _not_found("No slot with that id (see /api/fhir/Slot).")
+    practitioner, location = found
+    appointment_type = next((t for t in practitioner.appointment_types.all() if t.pk == key.type_id), None)
+    if appointment_type is None or not availability.on_grid(location, key.start):
+        return _not_found("No slot with that id (see /api/fhir/Slot).")
+    day = key.start.astimezone(location.zone).date()
+    free = next(
+        (
+            slot
+            for slot in availability.free_slots(
+                appointment_type=appointment_type,
+                location=location,
+                practitioner=practitioner,
+                day_from=day,
+                day_to=day,
+            )
+            if slot.start == key.start
+        ),
+        None,
     )
+    if free is not None:
+        return fhir_response(mapping.slot_resource(free, appointment_type))
+    end = key.start + appointment_type.duration
+    if not availability.within_availability(
+        practitioner=practitioner, location=location, start=key.start, end=end
+    ):
+        return _not_found("No slot with that id (see /api/fhir/Slot).")
+    taken = availability.Slot(key.start, end, practitioner.pk, 0, location.pk)
+    return fhir_response(mapping.slot_resource(taken, appointment_type, status="busy"))
+
+
+# --- Practitioner, Location (public data only) ----------------------------------------------------------------------
+
+
+@router.get(
+    "/Practitioner",
+    summary="Practitioners who can be booked (public profile data only)",
+    operation_id="fhir_practitioner_search",
+    openapi_extra={
+        "parameters": PAGING_PARAMETERS,
+        **_responses(_200="A FHIR searchset Bundle of Practitioners.", _422="An OperationOutcome."),
+    },
+)
+def fhir_practitioner_search(request):
+    resources = [mapping.practitioner_resource(p) for p in selectors.public_practitioners()]
+    return searchset_page(request, "Practitioner", resources)
+
+
+@router.get(
+    "/Practitioner/{practitioner_id}",
+    summary="One practitioner (public profile data only)",
+    operation_id="fhir_practitioner_read",
+    openapi_extra=_responses(_200="A FHIR Practitioner.", _404="An OperationOutcome: no such practitioner."),
+)
+def fhir_practitioner_read(request, practitioner_id: str):
+    practitioner = (
+        selectors.public_practitioners().filter(pk=int(practitioner_id)).first()
+        if practitioner_id.isascii() and practitioner_id.isdigit() and len(practitioner_id) <= 18
+        else None
+    )
+    if practitioner is None:
+        return _not_found("No practitioner with that id.")
+    return fhir_response(mapping.practitioner_resource(practitioner))
+
+
+def _public_locations():
+    return Location.objects.order_by("name", "pk")
+
+
+@router.get(
+    "/Location",
+    summary="The clinic's locations",
+    operation_id="fhir_location_search",
+    openapi_extra={
+        "parameters": PAGING_PARAMETERS,
+        **_responses(_200="A FHIR searchset Bundle of Locations.", _422="An OperationOutcome."),
+    },
+)
+def fhir_location_search(request):
+    return searchset_page(
+        request, "Location", [mapping.location_resource(loc) for loc in _public_locations()]
+    )
+
+
+@router.get(
+    "/Location/{location_id}",
+    summary="One location",
+    operation_id="fhir_location_read",
+    openapi_extra=_responses(_200="A FHIR Location.", _404="An OperationOutcome: no such location."),
+)
+def fhir_location_read(request, location_id: str):
+    location = (
+        _public_locations().filter(pk=int(location_id)).first()
+        if location_id.isascii() and location_id.isdigit() and len(location_id) <= 18
+        else None
+    )
+    if location is None:
+        return _not_found("No location with that id.")
+    return fhir_response(mapping.location_resource(location))
+
+
+# --- Our CodeSystem and extensions, at their canonical URLs ---------------------------------------------------------
+
+
+def _code_system() -> dict:
+    return mapping.code_system_resource(list(AppointmentType.objects.order_by("name", "pk")))
+
+
+def _definitions(kind: str) -> dict[str, dict]:
+    if kind == "CodeSystem":
+        return {mapping.TYPE_SYSTEM_ID: _code_system()}
+    return {ext_id: mapping.structure_definition_resource(ext_id) for ext_id in mapping.EXTENSIONS}
+
+
+def _definition_routes(kind: str) -> None:
+    @router.get(
+        f"/{kind}",
+        summary=f"Our {kind} resources (search by canonical `url`)",
+        operation_id=f"fhir_{kind.lower()}_search",
+        openapi_extra={
+            "parameters": [{"name": "url", "in": "query", "schema": {"type": "string"}}, *PAGING_PARAMETERS],
+            **_responses(_200=f"A FHIR searchset Bundle of {kind} resources.", _422="An OperationOutcome."),
+        },
+    )
+    def search(request):
+        found = list(_definitions(kind).values())
+        url = request.GET.get("url")
+        if url is not None:
+            found = [r for r in found if r["url"] == url.split("|", 1)[0]]
+        return searchset_page(request, kind, found)
+
+    @router.get(
+        f"/{kind}/{{resource_id}}",
+        summary=f"One {kind}",
+        operation_id=f"fhir_{kind.lower()}_read",
+        openapi_extra=_responses(_200=f"A FHIR {kind}.", _404="An OperationOutcome."),
+    )
+    def read(request, resource_id: str):
+        resource = _definitions(kind).get(resource_id)
+        if resource is None:
+            return _not_found(f"No {kind} with that id.")
+        return fhir_response(resource)
+
+
+_definition_routes("CodeSystem")
+_definition_routes("StructureDefinition")
 
 
 # --- Appointment -------------------------------------------------------------------------------------------------
@@ -607,3 +833,218 @@ def fhir_appointment_read(request, token: str):
     if appointment is None:
         return _not_found("This token does not work (any more).")
     return fhir_response(mapping.appointment_resource(appointment, token=token))
+
+
+# --- Cancelling one's own appointment ---------------------------------------------------------------------------
+
+PATCH_TYPES = {"application/json-patch+json", "application/merge-patch+json", *ACCEPTED_CONTENT_TYPES}
+ONLY_CANCEL = "Only a cancellation can be sent here (status “cancelled”); to move a booking, use the link."
+
+
+def _asks_to_cancel(data) -> bool:
+    """A JSON Patch replacing /status with "cancelled", or an Appointment (or merge patch) whose status is that."""
+    if isinstance(data, list):
+        return bool(data) and all(
+            isinstance(op, dict)
+            and (
+                (
+                    op.get("op") in ("replace", "add")
+                    and op.get("path") == "/status"
+                    and op.get("value") == "cancelled"
+                )
+                or (op.get("op") == "test")
+            )
+            for op in data
+        )
+    return (
+        isinstance(data, dict)
+        and data.get("resourceType", "Appointment") == "Appointment"
+        and data.get("status") == "cancelled"
+    )
+
+
+CANCEL_DOC = {
+    "parameters": [],
+    "requestBody": {
+        "required": True,
+        "content": {
+            FHIR_JSON: {
+                "schema": {
+                    "type": "object",
+                    "required": ["resourceType", "status"],
+                    "properties": {
+                        "resourceType": {"type": "string", "enum": ["Appointment"]},
+                        "status": {"type": "string", "enum": ["cancelled"]},
+                    },
+                },
+                "example": {"resourceType": "Appointment", "status": "cancelled"},
+            },
+        },
+    },
+    **_responses(
+        _200="The cancelled Appointment.",
+        _404="An OperationOutcome: the token does not work (any more).",
+        _409="An OperationOutcome: too close to the visit to cancel online, or already past.",
+        _415="An OperationOutcome: send application/fhir+json (or a JSON Patch).",
+        _422="An OperationOutcome: only a cancellation can be sent.",
+    ),
+}
+
+
+def _cancel(request, token: str) -> HttpResponse:
+    if request.content_type not in PATCH_TYPES:
+        return _problem(415, ("error", "not-supported", "Send application/fhir+json or a JSON Patch.", None))
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return _invalid((None, "The body is not valid JSON (UTF-8 text)."))
+    if not _asks_to_cancel(data):
+        return _invalid(("Appointment.status", ONLY_CANCEL))
+    try:
+        pk = read_token(purpose=Purpose.MANAGE_BOOKING, token=token)
+    except InvalidLink:
+        return _not_found("This token does not work (any more).")
+    appointment = _for_answer_or_none(pk)
+    if appointment is None:
+        return _not_found("This token does not work (any more).")
+    if appointment.status != AppointmentStatus.CANCELLED:
+        from acuclinic.scheduling.booking_views import _changeable
+
+        changeable, cutoff = _changeable(request, appointment)
+        if not changeable:
+            hours = int(cutoff.total_seconds() // 3600)
+            message = (
+                f"This appointment can no longer be cancelled online (less than {hours} hours before it, or it "
+                "is not open any more). Please call the clinic."
+            )
+            return _problem(409, ("error", "business-rule", message, "Appointment.status"))
+        try:
+            cancel_appointment(
+                appointment=appointment, by=None, reason="Patient online (FHIR API)", online=True
+            )
+        except ValidationError as exc:
+            return _problem(409, *(("error", "business-rule", m, None) for m in exc.messages))
+        appointment = _for_answer_or_none(pk)
+    return fhir_response(mapping.appointment_resource(appointment, token=token))
+
+
+def _for_answer_or_none(pk: int) -> Appointment | None:
+    return (
+        Appointment.objects.select_related("patient", "practitioner", "location", "appointment_type")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@router.patch(
+    "/Appointment/{token}",
+    summary="Cancel one's own appointment (JSON Patch or a partial Appointment with status cancelled)",
+    operation_id="fhir_appointment_patch",
+    openapi_extra=CANCEL_DOC,
+)
+def fhir_appointment_patch(request, token: str):
+    return _cancel(request, token)
+
+
+@router.put(
+    "/Appointment/{token}",
+    summary="Cancel one's own appointment (the Appointment with status cancelled)",
+    operation_id="fhir_appointment_update",
+    openapi_extra=CANCEL_DOC,
+)
+def fhir_appointment_update(request, token: str):
+    return _cancel(request, token)
+
+
+# --- What this server offers ------------------------------------------------------------------------------------
+
+CAPABILITY_DATE = "2026-12-05"
+
+
+def _resource(kind: str, interactions: list[str], documentation: str, params=()) -> dict:
+    entry = {
+        "type": kind,
+        "documentation": documentation,
+        "interaction": [{"code": code} for code in interactions],
+    }
+    if params:
+        entry["searchParam"] = [
+            {"name": name, "type": kind_, "documentation": text} for name, kind_, text in params
+        ]
+    return entry
+
+
+def capability_statement(base: str) -> dict:
+    paging = "Searches page with `_count` (and the Bundle's `next` link)."
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": CAPABILITY_DATE,
+        "publisher": "Acuclinic",
+        "kind": "instance",
+        "software": {"name": "Acuclinic"},
+        "implementation": {
+            "description": "The clinic's scheduling: free slots and online booking",
+            "url": base,
+        },
+        "fhirVersion": mapping.FHIR_VERSION,
+        "format": ["json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Public data only: practitioners, locations, schedules and free slots. A booking is made "
+                    "with POST Appointment and read or cancelled only with its manage token (extension "
+                    f"{mapping.manage_token_url()}). Every error is an OperationOutcome. {paging}"
+                ),
+                "resource": [
+                    _resource(
+                        "Appointment",
+                        ["create", "read", "update", "patch"],
+                        "create: book a Slot for a contained Patient (Idempotency-Key header supported). read, "
+                        "update, patch: by the manage token only; update and patch only cancel "
+                        "(status cancelled).",
+                    ),
+                    _resource(
+                        "Slot",
+                        ["read", "search-type"],
+                        f"Free slots of a schedule (31 days at most per search). {paging}",
+                        [
+                            ("schedule", "reference", "Required: the Schedule (Schedule/<id>)."),
+                            ("start", "date", "With a prefix ge, gt, le, lt or eq; repeatable."),
+                            ("service-type", "token", f"Appointment type codes of {mapping.type_system()}."),
+                        ],
+                    ),
+                    _resource(
+                        "Schedule", ["read", "search-type"], f"One per practitioner and location. {paging}"
+                    ),
+                    _resource("Practitioner", ["read", "search-type"], "Public profile: name, credentials."),
+                    _resource(
+                        "Location", ["read", "search-type"], "Name, address, time zone, opening hours."
+                    ),
+                    _resource(
+                        "CodeSystem",
+                        ["read", "search-type"],
+                        "The appointment types.",
+                        [("url", "uri", "The canonical URL.")],
+                    ),
+                    _resource(
+                        "StructureDefinition",
+                        ["read", "search-type"],
+                        "Our extensions.",
+                        [("url", "uri", "The canonical URL.")],
+                    ),
+                ],
+            }
+        ],
+    }
+
+
+@router.get(
+    "/metadata",
+    summary="The CapabilityStatement: every resource, interaction and search parameter this server supports",
+    operation_id="fhir_metadata",
+    openapi_extra=_responses(_200="A FHIR CapabilityStatement."),
+)
+def fhir_metadata(request):
+    return fhir_response(capability_statement(server_base(request)))

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every error under /api/fhir/ (404, 405, 500 …) answered as a FHIR OperationOutcome: acuclinic/api/middleware.py.
+    "acuclinic.api.middleware.FhirErrorsMiddleware",
     # Outside the page cache, so that a cached page gets a policy of its own: acuclinic/core/security_headers.py.
     "acuclinic.core.security_headers.PathCSPMiddleware",
     "acuclinic.core.security_headers.PermissionsPolicyMiddleware",
@@ -226,6 +228,9 @@ TASKS = {
 
 WAGTAIL_SITE_NAME = "Acuclinic"
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# FHIR: the base of our canonical URLs (the appointment-type CodeSystem, our extensions), never the request's host.
+# Set it once for the clinic and keep it: clients store these URLs. Each is served under /api/fhir/.
+FHIR_CANONICAL_BASE = os.environ.get("FHIR_CANONICAL_BASE", f"{WAGTAILADMIN_BASE_URL.rstrip('/')}/api/fhir")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
