@@ -9,4 +9,4 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Cache invalidation must be connected in every process (worker, management commands), not only the web.
         # rich_text: staff rich text is sanitised (nh3) on every save.
-        from . import page_cache, rich_text, signals  # noqa: F401
+        from . import checks, page_cache, rich_text, signals  # noqa: F401
