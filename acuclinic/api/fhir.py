@@ -24,6 +24,7 @@ from ninja import Router
 from pydantic import ValidationError as PydanticValidationError
 
 from acuclinic.accounts.patient_links import InvalidLink, Purpose, make_token, read_token
+from acuclinic.api.clients import actor, over_allowance
 from acuclinic.appointments import services as appointment_services
 from acuclinic.appointments.views import client_ip
 from acuclinic.core import instants
@@ -454,6 +455,7 @@ def _definition_routes(kind: str) -> None:
         f"/{kind}",
         summary=f"Our {kind} resources (search by canonical `url`)",
         operation_id=f"fhir_{kind.lower()}_search",
+        url_name=f"fhir_{kind.lower()}_search",
         openapi_extra={
             "parameters": [{"name": "url", "in": "query", "schema": {"type": "string"}}, *PAGING_PARAMETERS],
             **_responses(_200=f"A FHIR searchset Bundle of {kind} resources.", _422="An OperationOutcome."),
@@ -470,6 +472,7 @@ def _definition_routes(kind: str) -> None:
         f"/{kind}/{{resource_id}}",
         summary=f"One {kind}",
         operation_id=f"fhir_{kind.lower()}_read",
+        url_name=f"fhir_{kind.lower()}_read",
         openapi_extra=_responses(_200=f"A FHIR {kind}.", _404="An OperationOutcome."),
     )
     def read(request, resource_id: str):
@@ -782,12 +785,21 @@ def fhir_appointment_create(request):
             return _key_reused()
         if replayed is not None:
             return _created(request, _for_answer(replayed))
-    if _over_rate_limit(client_ip(request)):
+    client = getattr(request, "api_client", None)
+    if client is not None and over_allowance(client):
+        response = _problem(
+            429, ("error", "throttled", "This client's bookings per hour are used up. Try again later.", None)
+        )
+        response["Retry-After"] = str(max(3600 - (timezone.now().minute * 60 + timezone.now().second), 1))
+        return response
+    if client is None and _over_rate_limit(client_ip(request)):
         response = _problem(
             429, ("error", "throttled", "Too many bookings from this address. Try again later.", None)
         )
         response["Retry-After"] = str(max(3600 - (timezone.now().minute * 60 + timezone.now().second), 1))
         return response
+    by = actor(client)
+    source = f"FHIR API booking by {client.name}" if client else "FHIR API booking"
     try:
         if idempotency:
             appointment, replayed = book_for_patient_details_once(
@@ -795,12 +807,13 @@ def fhir_appointment_create(request):
                 body_digest=idempotency[1],
                 **patient,
                 **booking,
-                source="FHIR API booking",
+                source=source,
+                by=by,
             )
             if replayed:
                 return _created(request, _for_answer(appointment))
         else:
-            appointment = book_for_patient_details(**patient, **booking, source="FHIR API booking")
+            appointment = book_for_patient_details(**patient, **booking, source=source, by=by)
     except KeyReused:
         return _key_reused()
     except SlotTaken as exc:
@@ -919,8 +932,12 @@ def _cancel(request, token: str) -> HttpResponse:
             )
             return _problem(409, ("error", "business-rule", message, "Appointment.status"))
         try:
+            client = getattr(request, "api_client", None)
             cancel_appointment(
-                appointment=appointment, by=None, reason="Patient online (FHIR API)", online=True
+                appointment=appointment,
+                by=actor(client),
+                reason=f"Patient online (FHIR API{f', {client.name}' if client else ''})",
+                online=True,
             )
         except ValidationError as exc:
             return _problem(409, *(("error", "business-rule", m, None) for m in exc.messages))

@@ -58,14 +58,46 @@ def outcome_response(status: int, message: str | None = None, *, expression: str
     return response
 
 
+def _bearer_refused(status: int, error: str, message: str):
+    response = outcome_response(status, message)
+    response["WWW-Authenticate"] = f'Bearer realm="fhir", error="{error}"'
+    return response
+
+
 class FhirErrorsMiddleware:
+    """Also the API clients' door: a call with ``Authorization: Bearer`` is the client's (``request.api_client``,
+    its token's scopes in ``request.api_scopes``), checked for its scope — reads need ``slots.read``, writes
+    ``appointments.write`` — and audited under its name whatever the answer. Without the header the call is
+    anonymous (``request.api_client`` None)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
         if not is_fhir(request):
-            return response
+            return self.get_response(request)
+        from . import clients
+
+        request.api_client, request.api_scopes = None, set()
+        if "Authorization" in request.headers:
+            try:
+                request.api_client, request.api_scopes = clients.authenticate(request)
+            except clients.NotAuthenticated:
+                return _bearer_refused(
+                    401, "invalid_token", "The access token is missing, expired or revoked."
+                )
+            read = request.method in ("GET", "HEAD", "OPTIONS")
+            needed = clients.READ_SCOPE if read else clients.WRITE_SCOPE
+            if needed not in request.api_scopes and request.path != "/api/fhir/metadata":
+                response = _bearer_refused(403, "insufficient_scope", f"This needs the scope {needed}.")
+                clients.audit_call(request, response, request.api_client)
+                return response
+        response = self._outcome(request, self.get_response(request))
+        if request.api_client is not None:
+            clients.audit_call(request, response, request.api_client)
+        return response
+
+    def _outcome(self, request, response):
         if response.status_code in (301, 308) and response.get("Location", "").split("?")[0].endswith(
             request.path + "/"
         ):

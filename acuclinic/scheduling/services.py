@@ -176,7 +176,9 @@ def book_appointment(
                     blocked_until=window.blocked_until,
                     status=status,
                     booked_online=online,
-                    created_by=by if getattr(by, "is_authenticated", False) else None,
+                    created_by=by
+                    if getattr(by, "is_authenticated", False) and by.pk is not None
+                    else None,  # an API client: no user
                     request=request,
                     override_reason=override_reason,
                 )
@@ -860,9 +862,11 @@ def book_for_patient_details(
     status: str = AppointmentStatus.CONFIRMED,
     source: str = "API booking",
     now: datetime | None = None,
+    by=None,
 ) -> Appointment:
     """An online booking from a patient's details (the FHIR API): match or create the patient, then book the first
     active room at the location that is free, all or nothing — a refused booking leaves no new patient behind.
+    ``by``: the API client that books (``api.clients.actor``), named in the audit log; None for an anonymous call.
 
     Raises ``ValidationError`` (not bookable) or ``SlotTaken`` (practitioner or patient busy, or no room free).
     """
@@ -873,7 +877,7 @@ def book_for_patient_details(
             date_of_birth=date_of_birth,
             email=email,
             phone=phone,
-            by=None,
+            by=by,
             source=source,
         )
         rooms = list(location.rooms.filter(is_active=True).order_by("name", "pk"))
@@ -891,6 +895,7 @@ def book_for_patient_details(
                     status=status,
                     online=True,
                     now=now,
+                    by=by,
                 )
             except SlotTaken as exc:
                 if exc.conflict != "room":
