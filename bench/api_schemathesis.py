@@ -65,6 +65,9 @@ def operations_in(schema_url: str) -> int:
     return sum(1 for item in schema["paths"].values() for method in item if method in methods)
 
 
+EXAMPLES: dict = {}  # (check, operation) -> what the first such failure sent and got
+
+
 def count(report_path: Path) -> tuple[int, Counter, int]:
     """(cases, failures by check, responses 5xx) from schemathesis' ndjson events."""
     cases, server_errors, failures = 0, 0, Counter()
@@ -83,11 +86,19 @@ def count(report_path: Path) -> tuple[int, Counter, int]:
                 response = (interactions or {}).get("response") or {}
                 if response.get("status_code", 0) >= 500:
                     server_errors += 1
-            for check_list in recorder.get("checks", {}).values():
+            for case_id, check_list in recorder.get("checks", {}).items():
                 for check in check_list:
                     if check.get("status") == "failure":
                         failure = check.get("failure_info", {}).get("failure", {})
-                        failures[(check.get("name", "?"), failure.get("operation", "?"))] += 1
+                        key = (check.get("name", "?"), failure.get("operation", "?"))
+                        failures[key] += 1
+                        case = recorder.get("cases", {}).get(case_id, {}).get("value", {})
+                        answer = (recorder.get("interactions", {}).get(case_id) or {}).get("response") or {}
+                        EXAMPLES.setdefault(
+                            key,
+                            f"{answer.get('status_code')} for query={case.get('query')} "
+                            f"headers={case.get('headers')} body={json.dumps(case.get('body'))[:400]}",
+                        )
     return cases, failures, server_errors
 
 
@@ -198,6 +209,7 @@ def main() -> int:
         print("failed checks:", sum(failures.values()) or "none")
         for (check, operation), number in sorted(failures.items()):
             print(f"  {check} on {operation}: {number}")
+            print(f"    e.g. {EXAMPLES.get((check, operation), '')}")
         summary = run.stdout.split("SUMMARY", 1)[-1].strip().splitlines()
         print(
             "schemathesis:",

@@ -51,7 +51,23 @@ class JSONParser(Parser):
         return data
 
 
-api = NinjaAPI(
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"}
+
+
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The Idempotency-Key headers as the views check them (the view words its own message, so the
+        parameter itself is a plain optional string)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                    if parameter.get("name") == "Idempotency-Key":
+                        parameter["schema"] = IDEMPOTENCY_KEY_SCHEMA
+        return schema
+
+
+api = _Api(
     title="Acuclinic API",
     version="1",
     description="Appointment requests for the clinic. Every request is triaged: show the patient `guidance`.",

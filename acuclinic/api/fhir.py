@@ -122,8 +122,11 @@ def _whole(value: str | None, name: str, default: int, maximum: int) -> int | Ht
     return int(value)
 
 
-def searchset_page(request, resource_type: str, resources: list[dict]) -> HttpResponse:
-    """One page of a search (``_count``, ``_offset``), with a ``next`` link while more entries follow."""
+def searchset_page(
+    request, resource_type: str, resources: list[dict], *, warning: str | None = None
+) -> HttpResponse:
+    """One page of a search (``_count``, ``_offset``), with a ``next`` link while more entries follow.
+    ``warning``: an OperationOutcome entry (search mode "outcome") saying how the search was limited."""
     count = _whole(request.GET.get("_count"), "_count", DEFAULT_COUNT, MAX_COUNT)
     if isinstance(count, HttpResponse):
         return count
@@ -137,15 +140,13 @@ def searchset_page(request, resource_type: str, resources: list[dict]) -> HttpRe
         params = request.GET.copy()
         params["_count"], params["_offset"] = str(count), str(offset + count)
         next_url = f"{base}/{resource_type}?{params.urlencode()}"
-    return fhir_response(
-        mapping.searchset(
-            page,
-            base=base,
-            self_url=request.build_absolute_uri(),
-            total=len(resources),
-            next_url=next_url,
-        )
+    bundle = mapping.searchset(
+        page, base=base, self_url=request.build_absolute_uri(), total=len(resources), next_url=next_url
     )
+    if warning:
+        outcome = mapping.operation_outcome(("warning", "too-costly", warning, "start"))
+        bundle["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
+    return fhir_response(bundle)
 
 
 # --- Schedule ----------------------------------------------------------------------------------------------------
@@ -193,10 +194,22 @@ def fhir_schedule_read(request, schedule_id: str):
 # --- Slot --------------------------------------------------------------------------------------------------------
 
 _PREFIXES = ("ge", "gt", "le", "lt", "eq")
+# A real date (leap years included) between 1900 and 2199, optionally a time with its offset (at most ±14:00): what
+# instants.parse_day / parse_instant take, so that the schema is neither looser nor stricter than the server.
+_YEAR_DAY = (
+    r"(19|20|21)\d{2}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))"
+    r"|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26])|21(0[48]|[2468][048]|[13579][26]))-02-29"
+)
+START_PATTERN = (
+    rf"^(ge|gt|le|lt|eq)?({_YEAR_DAY})"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?$"
+)
 
 
 def _parse_bound(value: str, zone) -> tuple[str, datetime, datetime] | None:
     """("ge", start of the value, end of the value) for a FHIR date search value; None when it is not one."""
+    if value != value.strip() or " " in value:  # exactly as the OpenAPI pattern: nothing around the value
+        return None
     prefix = value[:2] if value[:2] in _PREFIXES else "eq"
     text = value[2:] if value[:2] in _PREFIXES else value
     try:
@@ -211,11 +224,12 @@ def _parse_bound(value: str, zone) -> tuple[str, datetime, datetime] | None:
     return prefix, first, after
 
 
-def _search_range(values: list[str], zone, now: datetime) -> tuple[datetime, datetime] | str:
-    """[low, high) from the ``start`` parameters, or a message saying what is wrong."""
+def _search_range(values: list[str], zone, now: datetime) -> tuple[datetime, datetime, bool] | str:
+    """[low, high) from the ``start`` parameters and whether it was cut to MAX_SEARCH_DAYS, or a message saying
+    what is wrong."""
     low, high = now, None
     for value in values:
-        bound = _parse_bound(value.strip(), zone)
+        bound = _parse_bound(value, zone)
         if bound is None:
             return (
                 "Use a date (2026-12-01) or a date-time with its zone (2026-12-01T09:00:00-05:00), with a prefix"
@@ -233,9 +247,9 @@ def _search_range(values: list[str], zone, now: datetime) -> tuple[datetime, dat
             high = end if high is None else min(high, end)
     if high is None:
         high = low + timedelta(days=DEFAULT_SEARCH_DAYS)
-    if high - low > timedelta(days=MAX_SEARCH_DAYS):
-        return f"Search at most {MAX_SEARCH_DAYS} days at a time."
-    return low, high
+    if high - low > timedelta(days=MAX_SEARCH_DAYS):  # searched as far as we search; the bundle says so
+        return low, low + timedelta(days=MAX_SEARCH_DAYS), True
+    return low, high, False
 
 
 def _types_for(practitioner: Practitioner, codes: list[str]) -> list[AppointmentType] | None:
@@ -246,9 +260,8 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
     for code in codes:
         for part in code.split(","):
             system, _, value = part.rpartition("|")
-            if system and system != mapping.type_system():
-                return None
-            wanted.add(value.strip())
+            if not system or system == mapping.type_system():  # another system's code matches none of ours
+                wanted.add(value.strip())
     return [t for t in offered if str(t.pk) in wanted]
 
 
@@ -257,8 +270,10 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
     summary="Free slots of a schedule",
     description=(
         "Search parameters: `schedule` (required: a Schedule id), `start` (repeatable, with a prefix: "
-        "`start=ge2026-12-01&start=lt2026-12-08`; dates are in the location's time zone; at most 31 days; "
-        "default the next 7 days), `service-type` (appointment type codes, optional). Only free slots are listed."
+        "`start=ge2026-12-01&start=lt2026-12-08`; dates are in the location's time zone; default the next 7 "
+        "days; one search covers 31 days at most, and says so in an OperationOutcome entry), `service-type` "
+        "(appointment type codes, optional), `_count`. Only free slots are listed; an unknown schedule matches "
+        "nothing."
     ),
     operation_id="fhir_slot_search",
     openapi_extra={
@@ -277,10 +292,7 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
                     "items": {
                         "type": "string",
                         # A date, or a date-time with its offset; the year and offset ranges are checked on use.
-                        "pattern": (
-                            r"^(ge|gt|le|lt|eq)?\d{4}-\d{2}-\d{2}"
-                            r"(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$"
-                        ),
+                        "pattern": START_PATTERN,
                     },
                 },
             },
@@ -291,18 +303,26 @@ def _types_for(practitioner: Practitioner, codes: list[str]) -> list[Appointment
     },
 )
 def fhir_slot_search(request):
-    schedule_ref = request.GET.get("schedule", "").strip()
+    schedule_ref = request.GET.get("schedule", "")
     if not schedule_ref:
         return _invalid(("schedule", "Give the schedule to search (a Schedule id)."))
+    if mapping.parse_schedule_id(schedule_ref.removeprefix("Schedule/")) is None:
+        return _invalid(("schedule", "Give a Schedule id (see /api/fhir/Schedule)."))
     found = _schedule(schedule_ref)
-    if found is None:
-        return _invalid(("schedule", "No bookable schedule with that id."))
+    if found is None:  # a reference to no schedule of ours matches nothing (FHIR search semantics)
+        return searchset_page(request, "Slot", [])
     practitioner, location = found
     now = timezone.now()
     search = _search_range(request.GET.getlist("start"), location.zone, now)
     if isinstance(search, str):
         return _invalid(("start", search))
-    low, high = search
+    low, high, cut = search
+    clamped = None
+    if cut:
+        clamped = (
+            f"Searched {MAX_SEARCH_DAYS} days from {mapping.instant(low)} (the most one search covers); "
+            "search again from there for later slots."
+        )
     types = _types_for(practitioner, request.GET.getlist("service-type"))
     if types is None:
         return _invalid(("service-type", f"Use codes of {mapping.type_system()}."))
@@ -323,7 +343,7 @@ def fhir_slot_search(request):
                         (slot.start, appointment_type.name, mapping.slot_resource(slot, appointment_type))
                     )
     resources.sort(key=lambda item: item[:2])
-    return searchset_page(request, "Slot", [r for *_key, r in resources])
+    return searchset_page(request, "Slot", [r for *_key, r in resources], warning=clamped)
 
 
 @router.get(
@@ -501,8 +521,36 @@ def _created(request, appointment: Appointment) -> HttpResponse:
 
 
 class BadBooking(Exception):
-    def __init__(self, *pairs):
+    def __init__(self, *pairs, status: int = 422):
         self.pairs = pairs
+        self.status = status
+
+
+NO_SUCH_SLOT = "No such slot (see /api/fhir/Slot)."
+# Refusals of the booking service that say the time is not free *now* (the schedule's state, the clock): 409, like a
+# time just taken. The others are about the request itself (a start off the grid, a visit the patient may not
+# book online): 422.
+UNAVAILABLE_CODES = {
+    "too_soon",
+    "too_far",
+    "closed",
+    "unavailable",
+    "not_licensed",
+    "practitioner_inactive",
+    "room_inactive",
+    "not_offered",
+    "no_room",
+    "past",
+}
+
+
+def _refused(exc: ValidationError) -> HttpResponse:
+    errors = exc.error_list
+    if errors and all(error.code in UNAVAILABLE_CODES for error in errors):
+        return _problem(
+            409, *(("error", "conflict", f"That time is not available: {m}", None) for m in exc.messages)
+        )
+    return _problem(422, *(("error", "business-rule", message, None) for message in exc.messages))
 
 
 def _pydantic_pairs(exc: PydanticValidationError) -> list[tuple[str, str]]:
@@ -632,21 +680,34 @@ def _what_to_book(resource) -> dict:
                     ("Appointment.serviceType", f"Give the appointment type ({mapping.type_system()}).")
                 )
             type_id = matches.get().pk
+    missing = 404 if slots else 422  # a Slot reference that names nothing of ours: that Slot does not exist
     practitioner = selectors.public_practitioners().filter(pk=practitioner_id).first()
     if practitioner is None:
-        raise BadBooking(("Appointment.participant", "No such practitioner."))
+        raise BadBooking(
+            (
+                "Appointment.slot" if slots else "Appointment.participant",
+                NO_SUCH_SLOT if slots else "No such practitioner.",
+            ),
+            status=missing,
+        )
     locations = list(practitioner.locations.all())
     if location_id is None and len(locations) == 1:
         location_id = locations[0].pk
     location = next((loc for loc in locations if loc.pk == location_id), None)
     if location is None:
         raise BadBooking(
-            ("Appointment.participant", "Name a location where the practitioner works (Location/<id>).")
+            ("Appointment.slot", NO_SUCH_SLOT)
+            if slots
+            else ("Appointment.participant", "Name a location where the practitioner works (Location/<id>)."),
+            status=missing,
         )
     appointment_type = practitioner.appointment_types.filter(pk=type_id).first()
     if appointment_type is None:
         raise BadBooking(
-            ("Appointment.serviceType", "The practitioner does not offer that appointment type.")
+            ("Appointment.slot", NO_SUCH_SLOT)
+            if slots
+            else ("Appointment.serviceType", "The practitioner does not offer that appointment type."),
+            status=missing,
         )
     if not slots and end - start != appointment_type.duration:
         raise BadBooking(
@@ -695,28 +756,110 @@ def _over_rate_limit(ip: str) -> bool:
     return count > appointment_services.RATE_LIMIT_PER_HOUR
 
 
+# The example books a slot id as /api/fhir/Slot gives it; a slot that is not free (any more) answers 409.
 APPOINTMENT_EXAMPLE = {
     "resourceType": "Appointment",
     "status": "booked",
-    "slot": [{"reference": "Slot/1-1.2.20261201T1400"}],
-    "start": "2026-12-01T14:00:00Z",
-    "end": "2026-12-01T14:30:00Z",
-    "participant": [
-        {"actor": {"reference": "#patient"}, "status": "accepted"},
-        {"actor": {"reference": "Practitioner/1"}, "status": "accepted"},
-    ],
+    "slot": [{"reference": "Slot/1-1.1.20301203T1500"}],
     "contained": [
         {
             "resourceType": "Patient",
             "id": "patient",
             "name": [{"family": "Lopez", "given": ["Maria"]}],
             "birthDate": "1961-04-27",
-            "telecom": [
-                {"system": "email", "value": "maria@example.org"},
-                {"system": "phone", "value": "2125550142"},
-            ],
+            "telecom": [{"system": "email", "value": "maria@example.org"}],
         }
     ],
+}
+_PRINTABLE_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 100,
+    # Some visible character; no control characters.
+    "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$",
+}
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
+_DAY = r"(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"  # every month has these days
+SLOT_REFERENCE_PATTERN = (
+    r"^Slot/\d{1,9}-\d{1,9}\.\d{1,9}\.20[2-9]\d(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3])(00|30)$"
+)
+# What a client sends, as strictly as the server takes it (the start/end form of the description is left out:
+# a slot from the search is the way to book).
+APPOINTMENT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["resourceType", "status", "slot", "contained"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["Appointment"]},
+        "status": {"type": "string", "enum": ["booked", "proposed"]},
+        "slot": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["reference"],
+                "properties": {"reference": {"type": "string", "pattern": SLOT_REFERENCE_PATTERN}},
+            },
+        },
+        "contained": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["resourceType", "name", "birthDate", "telecom"],
+                "properties": {
+                    "resourceType": {"type": "string", "enum": ["Patient"]},
+                    "id": {"type": "string", "enum": ["patient"]},
+                    "name": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["family", "given"],
+                            "properties": {
+                                "family": _PRINTABLE_NAME,
+                                "given": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": 1,
+                                    "items": _PRINTABLE_NAME,
+                                },
+                            },
+                        },
+                    },
+                    "birthDate": {"type": "string", "pattern": rf"^(19[2-9]\d|200\d)-{_DAY}$"},
+                    "telecom": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["system", "value"],
+                            "properties": {
+                                "system": {"type": "string", "enum": ["email"]},
+                                "value": {"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+IDEMPOTENCY_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": r"^[\x21-\x7e]{1,255}$",
 }
 
 
@@ -732,19 +875,19 @@ APPOINTMENT_EXAMPLE = {
     ),
     operation_id="fhir_appointment_create",
     openapi_extra={
-        "parameters": [
-            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}
-        ],
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": IDEMPOTENCY_KEY_SCHEMA}],
         "requestBody": {
             "required": True,
             "content": {
-                FHIR_JSON: {"schema": {"type": "object"}, "example": APPOINTMENT_EXAMPLE},
-                "application/json": {"schema": {"type": "object"}, "example": APPOINTMENT_EXAMPLE},
+                FHIR_JSON: {"schema": APPOINTMENT_SCHEMA, "example": APPOINTMENT_EXAMPLE},
+                "application/json": {"schema": APPOINTMENT_SCHEMA, "example": APPOINTMENT_EXAMPLE},
             },
         },
         **_responses(
             _201="The booked Appointment, with the manage token.",
-            _409="An OperationOutcome: the time was taken; the next free starts are listed.",
+            _404="An OperationOutcome: the Slot named does not exist.",
+            _409="An OperationOutcome: the time is not free (taken, past, too soon or too far ahead); the next free "
+            "starts are listed when it was just taken.",
             _415="An OperationOutcome: send application/fhir+json.",
             _422="An OperationOutcome: what to fix.",
             _429="An OperationOutcome: too many bookings from this address.",
@@ -775,7 +918,12 @@ def fhir_appointment_create(request):
         booking = _what_to_book(resource)
     except PydanticValidationError as exc:
         return _invalid(*_pydantic_pairs(exc))
+    except (LookupError, TypeError, ValueError):
+        # fhir.resources on a contained resource of no FHIR type ("resourceType": "AAA" or {}): found by schemathesis
+        return _invalid(("Appointment.contained", "Send the patient's details as one contained Patient."))
     except BadBooking as exc:
+        if exc.status == 404:
+            return _problem(404, *(("error", "not-found", message, where) for where, message in exc.pairs))
         return _invalid(*exc.pairs)
 
     if idempotency:
@@ -819,7 +967,7 @@ def fhir_appointment_create(request):
     except SlotTaken as exc:
         return fhir_response(mapping.slot_taken_outcome(exc.next_free), status=409)
     except ValidationError as exc:
-        return _problem(422, *(("error", "business-rule", message, None) for message in exc.messages))
+        return _refused(exc)
     except IntegrityError:  # e.g. a value the database refuses; never a 500
         logger.warning("FHIR booking refused by the database")
         return _invalid((None, "The booking could not be stored. Check the values and try again."))

@@ -46,6 +46,16 @@ def _requires(*names: str, example: dict | None = None):
     return extra
 
 
+def _not_null(schema: dict[str, Any]) -> None:
+    """The form needs a value: document the field without the ``null`` that its Python default allows."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
+
+
 EXAMPLE_REQUEST = {
     "first_name": "Maria",
     "last_name": "Lopez",
@@ -146,9 +156,20 @@ class AppointmentRequestIn(_Strict):
     insurance_member_id: _text("Member ID.", max_length=40) = None
     has_medicare: _flag("Whether the patient has Medicare.") = None
     message: _text("Anything else the clinic should know.", max_length=1000) = None
-    consent_to_contact: _flag("Must be true: the patient agrees that the clinic may contact them.") = None
+    consent_to_contact: Annotated[
+        StrictBool | None,
+        WithJsonSchema(
+            {
+                "type": "boolean",
+                "enum": [True],
+                "description": "Must be true: the patient agrees that the clinic may contact them.",
+            }
+        ),
+    ] = None
     wants_email_acknowledgement: _flag("E-mail the patient a copy of the reference number.") = None
-    red_flags: RedFlagAnswers | None = Field(None, description="Answers to the safety questions.")
+    red_flags: RedFlagAnswers | None = Field(
+        None, description="Answers to the safety questions (every one).", json_schema_extra=_not_null
+    )
 
 
 class AppointmentRequestCreated(Schema):

@@ -81,8 +81,11 @@ def next_free_start_url() -> str:
     return extension_url("next-free-start")
 
 
-def _instant(value: datetime) -> str:
+def instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_instant = instant
 
 
 def _practitioner_ref(practitioner: Practitioner) -> dict:
