@@ -97,7 +97,7 @@ def count(report_path: Path) -> tuple[int, Counter, int]:
                         EXAMPLES.setdefault(
                             key,
                             f"{answer.get('status_code')} for query={case.get('query')} "
-                            f"headers={case.get('headers')} body={json.dumps(case.get('body'))[:400]}",
+                            f"headers={case.get('headers')} body={json.dumps(case.get('body'))[:1500]}",
                         )
     return cases, failures, server_errors
 

@@ -309,13 +309,14 @@ def fhir_slot_search(request):
     if mapping.parse_schedule_id(schedule_ref.removeprefix("Schedule/")) is None:
         return _invalid(("schedule", "Give a Schedule id (see /api/fhir/Schedule)."))
     found = _schedule(schedule_ref)
+    now = timezone.now()
+    # The parameters are checked whether or not the schedule exists: the same request, the same answer.
+    search = _search_range(request.GET.getlist("start"), found[1].zone if found else UTC, now)
+    if isinstance(search, str):
+        return _invalid(("start", search))
     if found is None:  # a reference to no schedule of ours matches nothing (FHIR search semantics)
         return searchset_page(request, "Slot", [])
     practitioner, location = found
-    now = timezone.now()
-    search = _search_range(request.GET.getlist("start"), location.zone, now)
-    if isinstance(search, str):
-        return _invalid(("start", search))
     low, high, cut = search
     clamped = None
     if cut:
@@ -528,8 +529,8 @@ class BadBooking(Exception):
 
 NO_SUCH_SLOT = "No such slot (see /api/fhir/Slot)."
 # Refusals of the booking service that say the time is not free *now* (the schedule's state, the clock): 409, like a
-# time just taken. The others are about the request itself (a start off the grid, a visit the patient may not
-# book online): 422.
+# time just taken, whatever else is wrong. The others are about the request itself (a start off the grid, a visit
+# the patient may not book online): 422.
 UNAVAILABLE_CODES = {
     "too_soon",
     "too_far",
@@ -545,8 +546,7 @@ UNAVAILABLE_CODES = {
 
 
 def _refused(exc: ValidationError) -> HttpResponse:
-    errors = exc.error_list
-    if errors and all(error.code in UNAVAILABLE_CODES for error in errors):
+    if any(error.code in UNAVAILABLE_CODES for error in exc.error_list):  # the time is not free: that first
         return _problem(
             409, *(("error", "conflict", f"That time is not available: {m}", None) for m in exc.messages)
         )
@@ -761,6 +761,7 @@ APPOINTMENT_EXAMPLE = {
     "resourceType": "Appointment",
     "status": "booked",
     "slot": [{"reference": "Slot/1-1.1.20301203T1500"}],
+    "participant": [{"actor": {"reference": "#patient"}, "status": "accepted"}],
     "contained": [
         {
             "resourceType": "Patient",
@@ -790,10 +791,30 @@ SLOT_REFERENCE_PATTERN = (
 APPOINTMENT_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["resourceType", "status", "slot", "contained"],
+    "required": ["resourceType", "status", "slot", "participant", "contained"],
     "properties": {
         "resourceType": {"type": "string", "enum": ["Appointment"]},
         "status": {"type": "string", "enum": ["booked", "proposed"]},
+        # FHIR requires a participant: the patient (the slot names the practitioner and the place).
+        "participant": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["actor", "status"],
+                "properties": {
+                    "actor": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["reference"],
+                        "properties": {"reference": {"type": "string", "enum": ["#patient"]}},
+                    },
+                    "status": {"type": "string", "enum": ["accepted"]},
+                },
+            },
+        },
         "slot": {
             "type": "array",
             "minItems": 1,

@@ -17,10 +17,37 @@ from acuclinic.appointments.models import AppointmentRequest, PreferredTime
 
 MAX_PREFERRED_DATES = 3
 MDY_PATTERN = r"^\d{2}/\d{2}/\d{4}$"
+# The schema says what the form takes, where a pattern can say it (schemathesis checks both ways): no NUL character
+# (Django refuses it), a name with something besides spaces, a real past birth date, a number that is a US number.
+NO_NUL = r"^[^\x00]*$"
+SOME_TEXT = r"^[^\x00]*\S[^\x00]*$"
+_MD = r"((0[13578]|1[02])/(0[1-9]|[12]\d|3[01])|(0[469]|11)/(0[1-9]|[12]\d|30)|02/(0[1-9]|1\d|2[0-8]))"
+# Born 1920–2019: in the past and younger than the form's MAX_AGE_YEARS whatever today is.
+BIRTH_MDY_PATTERN = (
+    rf"^({_MD}/(19[2-9]\d|20[01]\d)|02/29/(19(2[048]|[3579][26]|[468][048])|20(0[048]|1[26])))$"
+)
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
+
+
+def _us_phone_pattern() -> str:
+    """(212) 555-0142 with an area code that phonenumbers takes as a US or Canadian number."""
+    import phonenumbers
+
+    codes = [
+        str(code)
+        for code in range(200, 1000)
+        if all(
+            phonenumbers.is_valid_number(phonenumbers.parse(f"({code}) {exchange}-0142", "US"))
+            for exchange in ("234", "555", "987")
+        )
+    ]
+    return rf"^\(({'|'.join(codes)})\) [2-9]\d{{2}}-\d{{4}}$"
 
 
 def _text(description: str, *, max_length: int | None = None, **extra: Any):
-    schema: dict[str, Any] = {"type": "string", "description": description, **extra}
+    schema: dict[str, Any] = {"type": "string", "description": description, "pattern": NO_NUL, **extra}
     if max_length:
         schema["maxLength"] = max_length
     return Annotated[StrictStr | None, WithJsonSchema(schema)]
@@ -35,15 +62,35 @@ def _flag(description: str) -> Any:
     return Annotated[StrictBool | None, WithJsonSchema({"type": "boolean", "description": description})]
 
 
-def _requires(*names: str, example: dict | None = None):
-    """Document fields as required without letting pydantic reject them first (the form words the message)."""
+def _requires(*names: str, example: dict | None = None, rules: list | None = None):
+    """Document fields as required without letting pydantic reject them first (the form words the message);
+    ``rules``: the form's conditional requirements, as JSON Schema if/then."""
 
     def extra(schema: dict[str, Any]) -> None:
         schema["required"] = list(names)
         if example:
             schema["examples"] = [example]
+        if rules:
+            schema["allOf"] = rules
 
     return extra
+
+
+def _when(field: str, value, *, then: dict) -> dict:
+    return {"if": {"required": [field], "properties": {field: {"const": value}}}, "then": then}
+
+
+NEEDS_EMAIL = {"required": ["email"], "properties": {"email": {"minLength": 1}}}
+# The form's clean(): an e-mail address for contact by e-mail or for the copy; words for the pain "elsewhere".
+REQUEST_RULES = [
+    _when("contact_method", "email", then=NEEDS_EMAIL),
+    _when("wants_email_acknowledgement", True, then=NEEDS_EMAIL),
+    _when(
+        "reason",
+        "other",
+        then={"required": ["reason_detail"], "properties": {"reason_detail": {"pattern": SOME_TEXT}}},
+    ),
+]
 
 
 def _not_null(schema: dict[str, Any]) -> None:
@@ -82,7 +129,6 @@ class PreferredDateIn(_Strict):
     date: _text(
         "A day the clinic is open, from tomorrow up to six months ahead, as MM/DD/YYYY.",
         pattern=MDY_PATTERN,
-        examples=["05/12/2026"],
     ) = None
     time_of_day: _choice("Time of day; “any” when left out.", PreferredTime.TimeOfDay.choices) = None
 
@@ -118,21 +164,25 @@ class AppointmentRequestIn(_Strict):
             "consent_to_contact",
             "red_flags",
             example=EXAMPLE_REQUEST,
+            rules=REQUEST_RULES,
         ),
     )
 
-    first_name: _text("First name.", max_length=100, examples=["Maria"]) = None
-    last_name: _text("Last name.", max_length=100, examples=["Lopez"]) = None
-    date_of_birth: _text("MM/DD/YYYY.", pattern=MDY_PATTERN, examples=["04/27/1961"]) = None
+    first_name: _text("First name.", max_length=100, pattern=SOME_TEXT, examples=["Maria"]) = None
+    last_name: _text("Last name.", max_length=100, pattern=SOME_TEXT, examples=["Lopez"]) = None
+    date_of_birth: _text(
+        "MM/DD/YYYY, a real date in the past.", pattern=BIRTH_MDY_PATTERN, examples=["04/27/1961"]
+    ) = None
     phone: _text(
         "A number the clinic can call or text, e.g. (212) 555-0142.",
         max_length=32,
+        pattern=_us_phone_pattern(),
         examples=["(212) 555-0142"],
     ) = None
     email: _text(
         "Needed when contact_method is “email” or wants_email_acknowledgement is true.",
         max_length=254,
-        format="email",
+        pattern=EMAIL_PATTERN.replace("^", "^$|^", 1),
     ) = None
     contact_method: _choice(
         "How the clinic should contact the patient.", AppointmentRequest.ContactMethod.choices
