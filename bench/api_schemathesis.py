@@ -192,6 +192,8 @@ def main() -> int:
                 "--report-ndjson-path",
                 str(report),
                 "--no-color",
+                "--output-sanitize",
+                "false",
                 "--suppress-health-check",
                 "all",
             ],

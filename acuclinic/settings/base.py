@@ -238,7 +238,7 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["slots.read"],
     "SCOPES_BACKEND_CLASS": "acuclinic.api.clients.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "acuclinic.api.clients.ClientValidator",
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105 - a lifetime in seconds, not a password
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named in acuclinic/api's migration
 # FHIR: the base of our canonical URLs (the appointment-type CodeSystem, our extensions), never the request's host.
