@@ -46,20 +46,32 @@ def _us_phone_pattern() -> str:
     return rf"^\(({'|'.join(codes)})\) [2-9]\d{{2}}-\d{{4}}$"
 
 
-def _text(description: str, *, max_length: int | None = None, **extra: Any):
-    schema: dict[str, Any] = {"type": "string", "description": description, "pattern": NO_NUL, **extra}
+def _text(description: str, *, max_length: int | None = None, nullable: bool = False, **extra: Any):
+    """``nullable``: an optional field, which the API takes as null too (null is the same as leaving it out)."""
+    schema: dict[str, Any] = {
+        "type": ["string", "null"] if nullable else "string",
+        "description": description,
+        "pattern": NO_NUL,
+        **extra,
+    }
     if max_length:
         schema["maxLength"] = max_length
     return Annotated[StrictStr | None, WithJsonSchema(schema)]
 
 
-def _choice(description: str, choices) -> Any:
-    schema = {"type": "string", "enum": [value for value, _ in choices], "description": description}
+def _choice(description: str, choices, *, nullable: bool = False) -> Any:
+    values = [value for value, _ in choices]
+    schema = {
+        "type": ["string", "null"] if nullable else "string",
+        "enum": [*values, None] if nullable else values,
+        "description": description,
+    }
     return Annotated[StrictStr | None, WithJsonSchema(schema)]
 
 
-def _flag(description: str) -> Any:
-    return Annotated[StrictBool | None, WithJsonSchema({"type": "boolean", "description": description})]
+def _flag(description: str, *, nullable: bool = False) -> Any:
+    schema = {"type": ["boolean", "null"] if nullable else "boolean", "description": description}
+    return Annotated[StrictBool | None, WithJsonSchema(schema)]
 
 
 def _requires(*names: str, example: dict | None = None, rules: list | None = None):
@@ -80,7 +92,7 @@ def _when(field: str, value, *, then: dict) -> dict:
     return {"if": {"required": [field], "properties": {field: {"const": value}}}, "then": then}
 
 
-NEEDS_EMAIL = {"required": ["email"], "properties": {"email": {"minLength": 1}}}
+NEEDS_EMAIL = {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}}
 # The form's clean(): an e-mail address for contact by e-mail or for the copy; words for the pain "elsewhere".
 REQUEST_RULES = [
     _when("contact_method", "email", then=NEEDS_EMAIL),
@@ -88,7 +100,10 @@ REQUEST_RULES = [
     _when(
         "reason",
         "other",
-        then={"required": ["reason_detail"], "properties": {"reason_detail": {"pattern": SOME_TEXT}}},
+        then={
+            "required": ["reason_detail"],
+            "properties": {"reason_detail": {"type": "string", "pattern": SOME_TEXT}},
+        },
     ),
 ]
 
@@ -124,13 +139,17 @@ class _Strict(Schema):
 
 
 class PreferredDateIn(_Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_requires("date"))
+    """One preferred day; an entry without a date is skipped, as an empty row of the form is."""
+
+    model_config = ConfigDict(extra="forbid")
 
     date: _text(
         "A day the clinic is open, from tomorrow up to six months ahead, as MM/DD/YYYY.",
         pattern=MDY_PATTERN,
     ) = None
-    time_of_day: _choice("Time of day; “any” when left out.", PreferredTime.TimeOfDay.choices) = None
+    time_of_day: _choice(
+        "Time of day; “any” when left out.", PreferredTime.TimeOfDay.choices, nullable=True
+    ) = None
 
 
 class _RedFlagBase(_Strict):
@@ -182,6 +201,7 @@ class AppointmentRequestIn(_Strict):
     email: _text(
         "Needed when contact_method is “email” or wants_email_acknowledgement is true.",
         max_length=254,
+        nullable=True,
         pattern=EMAIL_PATTERN.replace("^", "^$|^", 1),
     ) = None
     contact_method: _choice(
@@ -189,7 +209,9 @@ class AppointmentRequestIn(_Strict):
     ) = None
     patient_status: _choice("New or returning patient.", AppointmentRequest.PatientStatus.choices) = None
     reason: _choice("Where the pain is.", AppointmentRequest.Reason.choices) = None
-    reason_detail: _text("Where the pain is, in words; needed when reason is “other”.", max_length=200) = None
+    reason_detail: _text(
+        "Where the pain is, in words; needed when reason is “other”.", max_length=200, nullable=True
+    ) = None
     pain_duration: _choice(
         "How long the patient has had the pain.", AppointmentRequest.PainDuration.choices
     ) = None
@@ -202,10 +224,10 @@ class AppointmentRequestIn(_Strict):
         max_length=MAX_PREFERRED_DATES,
         description=f"Up to {MAX_PREFERRED_DATES} preferred days, first choice first.",
     )
-    insurance_carrier: _text("Insurance company.", max_length=100) = None
-    insurance_member_id: _text("Member ID.", max_length=40) = None
+    insurance_carrier: _text("Insurance company.", max_length=100, nullable=True) = None
+    insurance_member_id: _text("Member ID.", max_length=40, nullable=True) = None
     has_medicare: _flag("Whether the patient has Medicare.") = None
-    message: _text("Anything else the clinic should know.", max_length=1000) = None
+    message: _text("Anything else the clinic should know.", max_length=1000, nullable=True) = None
     consent_to_contact: Annotated[
         StrictBool | None,
         WithJsonSchema(
@@ -216,7 +238,9 @@ class AppointmentRequestIn(_Strict):
             }
         ),
     ] = None
-    wants_email_acknowledgement: _flag("E-mail the patient a copy of the reference number.") = None
+    wants_email_acknowledgement: _flag(
+        "E-mail the patient a copy of the reference number.", nullable=True
+    ) = None
     red_flags: RedFlagAnswers | None = Field(
         None, description="Answers to the safety questions (every one).", json_schema_extra=_not_null
     )
