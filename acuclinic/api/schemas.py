@@ -146,6 +146,7 @@ class PreferredDateIn(_Strict):
     date: _text(
         "A day the clinic is open, from tomorrow up to six months ahead, as MM/DD/YYYY.",
         pattern=MDY_PATTERN,
+        nullable=True,
     ) = None
     time_of_day: _choice(
         "Time of day; “any” when left out.", PreferredTime.TimeOfDay.choices, nullable=True
