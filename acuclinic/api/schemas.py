@@ -145,7 +145,7 @@ class PreferredDateIn(_Strict):
 
     date: _text(
         "A day the clinic is open, from tomorrow up to six months ahead, as MM/DD/YYYY.",
-        pattern=MDY_PATTERN,
+        pattern=r"^$|" + MDY_PATTERN,  # empty: skipped, as an empty row of the form
         nullable=True,
     ) = None
     time_of_day: _choice(
