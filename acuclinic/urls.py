@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.urls import include, path, re_path
 from django.views.static import serve
+from oauth2_provider import views as oauth2_views
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps import Sitemap as WagtailSitemap
@@ -29,6 +30,9 @@ urlpatterns = [
     path("waitlist/", include("acuclinic.scheduling.waitlist_urls")),
     path("intake/", include("acuclinic.clinical.intake.urls")),
     path("api/", api.urls),
+    # API clients get a token here (client credentials) and may revoke it: acuclinic/api/clients.py.
+    path("oauth/token/", oauth2_views.TokenView.as_view(), name="oauth_token"),
+    path("oauth/revoke/", oauth2_views.RevokeTokenView.as_view(), name="oauth_revoke"),
     path("articles/<int:article_id>/helpful/", content_views.helpful_vote, name="helpful_vote"),
     path("account/", include("acuclinic.accounts.urls")),
     # A practitioner's private calendar feed: the token in the address is the key (scheduling/feed.py).

@@ -54,6 +54,18 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "acuclinic_api:fhir_slot_search": PUBLIC,
     "acuclinic_api:fhir_appointment_create": PUBLIC,
     "acuclinic_api:fhir_appointment_read": PUBLIC,
+    "acuclinic_api:fhir_appointment_patch": PUBLIC,  # cancels, with the manage token only
+    "acuclinic_api:fhir_appointment_update": PUBLIC,  # the same
+    "acuclinic_api:fhir_metadata": PUBLIC,
+    "acuclinic_api:fhir_slot_read": PUBLIC,
+    "acuclinic_api:fhir_practitioner_search": PUBLIC,  # public profile data only
+    "acuclinic_api:fhir_practitioner_read": PUBLIC,
+    "acuclinic_api:fhir_location_search": PUBLIC,
+    "acuclinic_api:fhir_location_read": PUBLIC,
+    "acuclinic_api:fhir_codesystem_search": PUBLIC,
+    "acuclinic_api:fhir_codesystem_read": PUBLIC,
+    "acuclinic_api:fhir_structuredefinition_search": PUBLIC,
+    "acuclinic_api:fhir_structuredefinition_read": PUBLIC,
     "wagtaildocs_serve": PUBLIC,
     "wagtaildocs_authenticate_with_password": PUBLIC,
     "wagtailcore_authenticate_with_password": PUBLIC,
@@ -102,6 +114,11 @@ ROUTES: dict[str, str | frozenset[str]] = {
     "scheduling_my_calendar_feed": frozenset({CLINICIANS}),
     "scheduling_calendar_feeds": frozenset({ADMINISTRATORS}),
     "scheduling_calendar_feed_revoke": frozenset({ADMINISTRATORS}),
+    # API clients (OAuth client credentials): administrators register and switch them off; clients get tokens.
+    "api_clients": frozenset({ADMINISTRATORS}),
+    "api_client_deactivate": frozenset({ADMINISTRATORS}),
+    "oauth_token": PUBLIC,  # client credentials in the request; POST only
+    "oauth_revoke": PUBLIC,  # the same
     # The schedule: the front desk works it; clinicians see their own practitioner's calendar and appointments.
     "scheduling_calendar": frozenset({FRONT_DESK, CLINICIANS}),
     "scheduling_appointment_detail": frozenset({FRONT_DESK, CLINICIANS}),

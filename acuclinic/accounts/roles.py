@@ -149,6 +149,9 @@ ROLES: dict[str, Role] = {
                     )
                     for verb in ("view", "add", "change", "delete")
                 ),
+                "acuclinic_api.view_apiclient",
+                "acuclinic_api.add_apiclient",
+                "acuclinic_api.change_apiclient",
                 "core.add_servicealert",
                 "core.change_servicealert",
                 "core.delete_servicealert",

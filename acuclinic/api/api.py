@@ -30,6 +30,7 @@ from acuclinic.appointments.services import over_rate_limit, submit_appointment_
 from acuclinic.appointments.views import client_ip, clinic_for
 
 from .fhir import router as fhir_router
+from .middleware import is_fhir, outcome_response
 from .schemas import AppointmentRequestCreated, AppointmentRequestIn, ErrorsOut
 
 
@@ -50,7 +51,23 @@ class JSONParser(Parser):
         return data
 
 
-api = NinjaAPI(
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x21-\x7e]+$"}
+
+
+class _Api(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The Idempotency-Key headers as the views check them (the view words its own message, so the
+        parameter itself is a plain optional string)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                    if parameter.get("name") == "Idempotency-Key":
+                        parameter["schema"] = IDEMPOTENCY_KEY_SCHEMA
+        return schema
+
+
+api = _Api(
     title="Acuclinic API",
     version="1",
     description="Appointment requests for the clinic. Every request is triaged: show the patient `guidance`.",
@@ -132,6 +149,11 @@ def _path(loc) -> str:
 
 @api.exception_handler(ValidationError)
 def _shape_errors(request, exc: ValidationError):
+    if is_fhir(request):
+        first = exc.errors[0] if exc.errors else {}
+        return outcome_response(
+            422, first.get("msg") or "Invalid value.", expression=_path(first.get("loc", ()))
+        )
     pairs = []
     for error in exc.errors:
         field = _path(error.get("loc", ()))
@@ -146,6 +168,8 @@ def _shape_errors(request, exc: ValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if is_fhir(request):
+        return outcome_response(exc.status_code)
     if isinstance(exc.__cause__, NotJSON):  # ninja wraps every parser error in a 400
         message = "Send the appointment request as JSON (Content-Type: application/json)."
         return api.create_response(request, _errors(("body", message)), status=415)
@@ -158,6 +182,8 @@ def _http_error(request, exc: HttpError):
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request, exc):
+    if is_fhir(request):
+        return outcome_response(413, "The request is too large.")
     return api.create_response(request, _errors(("body", "The request is too large.")), status=422)
 
 

@@ -54,7 +54,9 @@ def find_or_create_patient(
         date_of_birth=date_of_birth,
         phone=phone,
         email=email,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=by
+        if getattr(by, "is_authenticated", False) and by.pk is not None
+        else None,  # an API client: no user
     )
     audit.record(actor=by, action=AuditEvent.Action.CREATE, obj=patient, detail=f"from {source}")
     return patient

@@ -52,8 +52,9 @@ def override_reason_field():
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text=(
-            "Only for a time in the past, on a closed day or outside working hours, e.g. “visit recorded "
-            "afterwards” or “practitioner agreed to stay late”. Kept on the appointment; no health details."
+            "Only for a time in the past, on a closed day, outside working hours or between the half-hours, "
+            "e.g. “visit recorded afterwards” or “practitioner agreed to stay late”. "
+            "Kept on the appointment; no health details."
         ),
     )
 

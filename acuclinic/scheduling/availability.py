@@ -349,6 +349,24 @@ def free_slots(
     return slots
 
 
+def on_grid(location: Location, start: datetime, *, second_pass: bool = False) -> bool:
+    """Whether ``start`` is a start the slot search can produce: a whole wall-clock minute at the location on the
+    SLOT_GRID (9:00, 9:30 …, counted from midnight). The repeated hour of an autumn night is offered online only on
+    its first pass (see the module's docstring); ``second_pass=True`` (the desk) accepts the second one too.
+
+    The one definition of the grid: ``free_slots`` walks it, ``services.check_bookable`` (every online path: /book/,
+    the patient's move, the waitlist, the FHIR API) and ``services.desk_rules_broken`` (the desk, which may override
+    it with a reason) refuse a start off it."""
+    zone = location.zone
+    local = start.astimezone(zone)
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % GRID_MINUTES:
+        return False
+    # The first pass of a wall-clock time is the instant of the same time with fold=0 (not local.fold, which some
+    # datetime subclasses do not carry through astimezone).
+    first_pass = local.replace(tzinfo=None).replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return second_pass or first_pass == start.astimezone(UTC)
+
+
 def within_availability(
     *, practitioner: Practitioner, location: Location, start: datetime, end: datetime
 ) -> bool:

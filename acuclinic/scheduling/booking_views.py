@@ -590,7 +590,9 @@ def manage_calendar(request, token):
     from .ics import appointment_ics
 
     appointment = _appointment_for(token)
-    body = appointment_ics(appointment, cancelled=appointment.status == AppointmentStatus.CANCELLED)
+    body = appointment_ics(
+        appointment, cancelled=appointment.status == AppointmentStatus.CANCELLED, download=True
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="acupuncture-appointment.ics"'
     return response

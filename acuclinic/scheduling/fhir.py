@@ -37,24 +37,55 @@ STATUS_TO_FHIR = {
 FHIR_TO_NEW_STATUS = {"booked": AppointmentStatus.CONFIRMED, "proposed": AppointmentStatus.PENDING}
 
 
-def _base() -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+FHIR_VERSION = "4.0.1"
+TYPE_SYSTEM_ID = "appointment-type"
+# Our extensions: id -> (title, what it carries, its value type, the resource it is used on).
+EXTENSIONS = {
+    "manage-token": (
+        "Manage token",
+        "The patient's key to their booking: GET, PATCH or PUT /Appointment/{token} reads or cancels it. Keep it "
+        "secret; it is the only way to reach the booking.",
+        "string",
+        "Appointment",
+    ),
+    "next-free-start": (
+        "Next free start",
+        "When a time was just taken (409): a start that is free now for the same practitioner and visit type.",
+        "dateTime",
+        "OperationOutcome",
+    ),
+}
+TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone"
+
+
+def canonical_base() -> str:
+    """The base of our canonical URLs (CodeSystem, extensions): ``settings.FHIR_CANONICAL_BASE``, fixed by the
+    clinic once, never the request's host. Each canonical URL is also served by /api/fhir/ (CodeSystem/<id>,
+    StructureDefinition/<id>, or a search by ``url``)."""
+    return settings.FHIR_CANONICAL_BASE.rstrip("/")
 
 
 def type_system() -> str:
-    return f"{_base()}/fhir/CodeSystem/appointment-type"
+    return f"{canonical_base()}/CodeSystem/{TYPE_SYSTEM_ID}"
+
+
+def extension_url(extension_id: str) -> str:
+    return f"{canonical_base()}/StructureDefinition/{extension_id}"
 
 
 def manage_token_url() -> str:
-    return f"{_base()}/fhir/StructureDefinition/manage-token"
+    return extension_url("manage-token")
 
 
 def next_free_start_url() -> str:
-    return f"{_base()}/fhir/StructureDefinition/next-free-start"
+    return extension_url("next-free-start")
 
 
-def _instant(value: datetime) -> str:
+def instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_instant = instant
 
 
 def _practitioner_ref(practitioner: Practitioner) -> dict:
@@ -124,7 +155,7 @@ def parse_slot_id(value: str) -> SlotKey | None:
     return SlotKey(int(match[1]), int(match[2]), int(match[3]), start)
 
 
-def slot_resource(slot, appointment_type: AppointmentType) -> dict:
+def slot_resource(slot, appointment_type: AppointmentType, *, status: str = "free") -> dict:
     """A free slot from ``availability.free_slots`` (the room is ours to choose, so it is not part of it)."""
     return {
         "resourceType": "Slot",
@@ -136,26 +167,121 @@ def slot_resource(slot, appointment_type: AppointmentType) -> dict:
         ),
         "schedule": {"reference": f"Schedule/{slot.practitioner_id}-{slot.location_id}"},
         "serviceType": [service_type(appointment_type)],
-        "status": "free",
+        "status": status,
         "start": _instant(slot.start),
         "end": _instant(slot.end),
     }
 
 
-def searchset(resources: list[dict], *, self_url: str) -> dict:
+def searchset(
+    resources: list[dict], *, base: str, self_url: str, total: int | None = None, next_url: str | None = None
+) -> dict:
+    """A searchset Bundle of one page. ``base``: this server's FHIR base as the client reached it, so that each
+    ``fullUrl`` resolves (a read of that resource)."""
+    links = [{"relation": "self", "url": self_url}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(resources),
-        "link": [{"relation": "self", "url": self_url}],
+        "total": len(resources) if total is None else total,
+        "link": links,
         "entry": [
-            {
-                "fullUrl": f"{_base()}/api/fhir/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
             for r in resources
         ],
+    }
+
+
+# --- Practitioner, Location (public data only) -------------------------------------------------------------------
+
+
+def practitioner_resource(practitioner: Practitioner) -> dict:
+    """What the public profile shows: name and credentials. No contact details, no account, no licence numbers."""
+    resource = {
+        "resourceType": "Practitioner",
+        "id": str(practitioner.pk),
+        "active": practitioner.is_active,
+        "name": [{"text": practitioner.name}],
+    }
+    if practitioner.credentials:
+        resource["qualification"] = [{"code": {"text": practitioner.credentials}}]
+    return resource
+
+
+def location_resource(location: Location) -> dict:
+    resource = {
+        "resourceType": "Location",
+        "id": str(location.pk),
+        "extension": [{"url": TIMEZONE_EXTENSION, "valueCode": location.time_zone}],
+        "status": "active",
+        "name": location.name,
+        "mode": "instance",
+        "address": {"state": location.state, "country": "US"},
+        "hoursOfOperation": [
+            {
+                "daysOfWeek": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "openingTime": location.opens_at.strftime("%H:%M:%S"),
+                "closingTime": location.closes_at.strftime("%H:%M:%S"),
+            }
+        ],
+    }
+    if location.address.strip():
+        resource["address"]["text"] = " ".join(location.address.split())
+    return resource
+
+
+# --- Terminology: our CodeSystem and extensions --------------------------------------------------------------------
+
+
+def code_system_resource(types: list[AppointmentType]) -> dict:
+    return {
+        "resourceType": "CodeSystem",
+        "id": TYPE_SYSTEM_ID,
+        "url": type_system(),
+        "name": "AppointmentType",
+        "title": "Appointment types of the clinic",
+        "status": "active",
+        "description": "The visits the clinic offers; the code is the visit type's number, the display its name.",
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(types),
+        "concept": [{"code": str(t.pk), "display": t.name} for t in types],
+    }
+
+
+def structure_definition_resource(extension_id: str) -> dict:
+    title, description, value_type, context = EXTENSIONS[extension_id]
+    url = extension_url(extension_id)
+    return {
+        "resourceType": "StructureDefinition",
+        "id": extension_id,
+        "url": url,
+        "name": "".join(part.capitalize() for part in extension_id.split("-")),
+        "title": title,
+        "status": "active",
+        "description": description,
+        "fhirVersion": FHIR_VERSION,
+        "kind": "complex-type",
+        "abstract": False,
+        "context": [{"type": "element", "expression": context}],
+        "type": "Extension",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension",
+        "derivation": "constraint",
+        "differential": {
+            "element": [
+                {
+                    "id": "Extension",
+                    "path": "Extension",
+                    "short": title,
+                    "definition": description,
+                    "max": "1",
+                },
+                {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
+                {"id": "Extension.url", "path": "Extension.url", "fixedUri": url},
+                {"id": "Extension.value[x]", "path": "Extension.value[x]", "type": [{"code": value_type}]},
+            ]
+        },
     }
 
 

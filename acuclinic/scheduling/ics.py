@@ -50,13 +50,34 @@ def location_text(appointment: Appointment) -> str:
     return f"{location.name}, {address}" if address else location.name
 
 
-def appointment_ics(appointment: Appointment, *, cancelled: bool = False) -> bytes:
-    """One VEVENT for the patient: METHOD:REQUEST (add or update), or METHOD:CANCEL + STATUS:CANCELLED."""
+def appointment_ics(appointment: Appointment, *, cancelled: bool = False, download: bool = False) -> bytes:
+    """One VEVENT for the patient, as RFC 5546 asks for each method:
+
+    - the e-mailed invitation: METHOD:REQUEST (add or update) or METHOD:CANCEL + STATUS:CANCELLED, with the clinic
+      as ORGANIZER and the patient as ATTENDEE (§3.2.2 and §3.2.5 require both; SEQUENCE is always written);
+    - ``download=True`` (the patient's "Add to my calendar"): METHOD:PUBLISH, ORGANIZER and no ATTENDEE (§3.2.1).
+
+    A patient without an e-mail address cannot be an ATTENDEE: their file is published rather than an invitation.
+    """
     cancelled = cancelled or appointment.status == AppointmentStatus.CANCELLED
-    calendar = _calendar(method="CANCEL" if cancelled else "REQUEST")
+    email = (appointment.patient.email or "").strip()
+    method = "PUBLISH" if download or not email else ("CANCEL" if cancelled else "REQUEST")
+    calendar = _calendar(method=method)
     event = _event(appointment, summary_text=summary(appointment))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("organizer", f"mailto:{_organizer_email()}", parameters={"CN": _practice_name()})
+    if method != "PUBLISH":
+        # The patient's own invitation: the address it is sent to, nothing else (no name, no reason for the visit).
+        event.add(
+            "attendee",
+            f"mailto:{email}",
+            parameters={
+                "CUTYPE": "INDIVIDUAL",
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "DECLINED" if cancelled else "ACCEPTED",
+                "RSVP": "FALSE",
+            },
+        )
     calendar.add_component(event)
     _add_zones(calendar, [appointment])
     return calendar.to_ical()

@@ -170,6 +170,8 @@ def _check(
     window = services.window_for(appointment_type, start)
     if window.start <= now:
         return "past", "in the past", None
+    if not availability.on_grid(location, window.start, second_pass=True):
+        return "off_grid", f"not on the {availability.GRID_MINUTES}-minute booking grid", None
     closed = availability.closed_days(location, day, day)
     if closed:
         return "closed", f"clinic closed ({closed[day]})", None

@@ -35,7 +35,14 @@ from acuclinic.clinical import services as clinical_services
 from acuclinic.clinical.intake import services as intake_services
 from acuclinic.core import timefmt
 
-from .availability import closed_days, free_slots, within_availability, working_intervals
+from .availability import (
+    GRID_MINUTES,
+    closed_days,
+    free_slots,
+    on_grid,
+    within_availability,
+    working_intervals,
+)
 from .models import (
     HOLDING_STATUSES,
     ApiBookingKey,
@@ -170,7 +177,9 @@ def book_appointment(
                     blocked_until=window.blocked_until,
                     status=status,
                     booked_online=online,
-                    created_by=by if getattr(by, "is_authenticated", False) else None,
+                    created_by=by
+                    if getattr(by, "is_authenticated", False) and by.pk is not None
+                    else None,  # an API client: no user
                     request=request,
                     override_reason=override_reason,
                 )
@@ -625,7 +634,9 @@ def check_bookable(
         if window.start > now + timedelta(days=appointment_type.horizon_days):
             errors.append(ValidationError("That time is too far ahead to book online.", code="too_far"))
         # Patients may only take a time the slot search could have offered (the desk may book outside hours).
-        if not closed and not within_availability(
+        if not on_grid(location, window.start):
+            errors.append(ValidationError(_OFF_GRID_MESSAGE, code="off_grid"))
+        elif not closed and not within_availability(
             practitioner=practitioner, location=location, start=window.start, end=window.end
         ):
             if not _within_opening_hours(location, window):
@@ -656,7 +667,12 @@ OVERRIDABLE = {
     "past": "in the past",
     "closed": "on a closed day",
     "outside_hours": "outside working hours",
+    "off_grid": "not on the booking grid",
 }
+_OFF_GRID_MESSAGE = (
+    f"Appointments start on the hour or at {GRID_MINUTES}-minute steps (9:00, 9:30 …). "
+    "Please choose one of the times offered."
+)
 OVERRIDE_REASON_MAX = 300
 
 
@@ -664,13 +680,16 @@ def desk_rules_broken(
     *, practitioner: Practitioner, location: Location, window: Window, now: datetime
 ) -> list[ValidationError]:
     """Why a time is not one of the free times the desk is offered (codes of OVERRIDABLE), or [] if it is one as
-    far as hours go: a start not after ``now``, a closure day, outside the practitioner's working intervals
-    (weekly hours, extra hours, time off, the opening window; a weekday without hours counts as closed).
+    far as hours go: a start off the slot grid (``availability.on_grid``), a start not after ``now``, a closure
+    day, outside the practitioner's working intervals (weekly hours, extra hours, time off, the opening window; a
+    weekday without hours counts as closed).
     Conflicts are not checked here: they are never overridable."""
     errors = []
     zone = location.zone
     local = window.start.astimezone(zone)
     day = local.date()
+    if not on_grid(location, window.start, second_pass=True):
+        errors.append(ValidationError(_OFF_GRID_MESSAGE, code="off_grid"))
     if window.start <= now:
         errors.append(
             ValidationError(
@@ -846,9 +865,11 @@ def book_for_patient_details(
     status: str = AppointmentStatus.CONFIRMED,
     source: str = "API booking",
     now: datetime | None = None,
+    by=None,
 ) -> Appointment:
     """An online booking from a patient's details (the FHIR API): match or create the patient, then book the first
     active room at the location that is free, all or nothing — a refused booking leaves no new patient behind.
+    ``by``: the API client that books (``api.clients.actor``), named in the audit log; None for an anonymous call.
 
     Raises ``ValidationError`` (not bookable) or ``SlotTaken`` (practitioner or patient busy, or no room free).
     """
@@ -859,7 +880,7 @@ def book_for_patient_details(
             date_of_birth=date_of_birth,
             email=email,
             phone=phone,
-            by=None,
+            by=by,
             source=source,
         )
         rooms = list(location.rooms.filter(is_active=True).order_by("name", "pk"))
@@ -877,6 +898,7 @@ def book_for_patient_details(
                     status=status,
                     online=True,
                     now=now,
+                    by=by,
                 )
             except SlotTaken as exc:
                 if exc.conflict != "room":

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "oauth2_provider",  # API clients: OAuth 2.0 client credentials (acuclinic/api/clients.py)
     "ninja",  # serves the Swagger UI of /api/v1/docs from our static files (no CDN): see "Security headers"
     "csp",
     "django.contrib.auth",
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every error under /api/fhir/ (404, 405, 500 …) answered as a FHIR OperationOutcome: acuclinic/api/middleware.py.
+    "acuclinic.api.middleware.FhirErrorsMiddleware",
     # Outside the page cache, so that a cached page gets a policy of its own: acuclinic/core/security_headers.py.
     "acuclinic.core.security_headers.PathCSPMiddleware",
     "acuclinic.core.security_headers.PermissionsPolicyMiddleware",
@@ -278,6 +281,21 @@ if TASKS["default"]["BACKEND"].startswith(("django_tasks_rq.", "acuclinic.core.t
 
 WAGTAIL_SITE_NAME = "Acuclinic"
 WAGTAILADMIN_BASE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# API clients (acuclinic/api/clients.py): client credentials only; tokens for an hour; scopes given per client.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "slots.read": "Read schedules and free slots",
+        "appointments.write": "Book and cancel appointments",
+    },
+    "DEFAULT_SCOPES": ["slots.read"],
+    "SCOPES_BACKEND_CLASS": "acuclinic.api.clients.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "acuclinic.api.clients.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105 - a lifetime in seconds, not a password
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named in acuclinic/api's migration
+# FHIR: the base of our canonical URLs (the appointment-type CodeSystem, our extensions), never the request's host.
+# Set it once for the clinic and keep it: clients store these URLs. Each is served under /api/fhir/.
+FHIR_CANONICAL_BASE = os.environ.get("FHIR_CANONICAL_BASE", f"{WAGTAILADMIN_BASE_URL.rstrip('/')}/api/fhir")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "svg"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False

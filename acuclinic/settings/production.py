@@ -38,3 +38,9 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 SESSION_COOKIE_HTTPONLY = True
 # The CSRF cookie is read by no script of ours (forms carry the token in a hidden field).
 CSRF_COOKIE_HTTPONLY = True
+
+# E-mail: a mail server (EMAIL_HOST, base.py), or EMAIL_OFF=true to run without e-mail; never the console, which would
+# write patients' booking links to the log. `check --deploy` refuses neither set (acuclinic/core/checks.py).
+EMAIL_OFF = env_bool("EMAIL_OFF", False)
+if EMAIL_OFF:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

@@ -163,11 +163,10 @@ def test_free_slots_in_the_range_and_not_the_booked_ones(clinic, client):
     "params",
     [
         {},
-        {"schedule": "999-999"},
+        {"schedule": "nonsense"},
         {"start": "ge2030-13-01"},
         {"start": "ge2030-06-03T10:00"},  # no zone
-        {"start": ["ge2030-06-01", "lt2030-08-01"]},  # over 31 days
-        {"service-type": "http://other.example|1"},
+        {"start": " ge2030-06-03"},  # exactly as the OpenAPI pattern says
     ],
 )
 def test_bad_slot_searches_are_422(clinic, client, params):
@@ -266,12 +265,41 @@ def test_invalid_bookings_are_422_operation_outcomes(clinic, client, change, whe
     assert not Appointment.objects.exists()
 
 
-def test_rules_of_the_booking_service_are_422(clinic, client):
+def test_an_unknown_schedule_matches_nothing_and_a_long_range_is_searched_31_days(clinic, client):
+    with freeze_time(NOW):
+        empty = client.get("/api/fhir/Slot", {"schedule": "999-999"})
+        assert empty.status_code == 200 and empty.json()["total"] == 0
+        other_system = client.get(
+            "/api/fhir/Slot",
+            {"schedule": schedule_of(clinic), "start": f"eq{DAY}", "service-type": "http://other.example|1"},
+        )
+        assert other_system.status_code == 200 and other_system.json()["total"] == 0
+        long = client.get(
+            "/api/fhir/Slot", {"schedule": schedule_of(clinic), "start": ["ge2030-06-01", "lt2030-08-01"]}
+        )
+    bundle = Bundle.model_validate(long.json())
+    assert long.status_code == 200 and bundle.total > 0
+    [warning] = [e for e in bundle.entry if e.search.mode == "outcome"]
+    assert "31 days" in warning.resource.issue[0].diagnostics
+    assert max(e.resource.start for e in bundle.entry if e.search.mode == "match") < clinic.at(9) + timedelta(
+        days=31
+    )
+
+
+def test_a_time_the_schedule_no_longer_offers_is_409_and_a_slot_that_does_not_exist_404(clinic, client):
     data = booking(clinic, first_visit_slot(clinic, hour=9), start=clinic.at(9))
     clinic.practitioner.licences.update(expires_on=DAY - timedelta(days=1))
     response = post(client, data)
-    assert response.status_code == 422
-    assert outcome(response).issue[0].code == "business-rule"
+    assert response.status_code == 409
+    assert outcome(response).issue[0].code == "conflict"
+    missing = booking(clinic, first_visit_slot(clinic).replace(f"{clinic.practitioner.pk}-", "999999-", 1))
+    missing["participant"] = missing["participant"][:1]  # the patient; the slot names the practitioner
+    response = post(client, missing)
+    assert response.status_code == 404 and outcome(response).issue[0].code == "not-found"
+    for kind in ("AAA", {}, None, 1):  # found by schemathesis: each was a 500
+        unknown_type = booking(clinic, first_visit_slot(clinic))
+        unknown_type["contained"][0]["resourceType"] = kind
+        assert post(client, unknown_type).status_code == 422
 
 
 def test_not_json_is_415_and_bad_json_422(clinic, client):

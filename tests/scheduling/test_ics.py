@@ -20,6 +20,9 @@ FALL_BACK = date(2026, 11, 1)
 
 
 def book_at(clinic, day, at, **kwargs):
+    if not clinic.patient.email:  # an invitation (REQUEST, CANCEL) names the patient's address as ATTENDEE
+        clinic.patient.email = "patient@example.org"
+        clinic.patient.save()
     return book_appointment(
         patient=clinic.patient,
         practitioner=clinic.practitioner,

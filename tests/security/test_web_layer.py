@@ -34,7 +34,8 @@ ARTICLE = "/articles/acupuncture-for-back-pain-research/"
 
 def production_env(tmp_path, **extra) -> dict[str, str]:
     """What acuclinic.settings.production needs from the environment, and nothing leaking in from ours."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
+    leaking = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "EMAIL_HOST", "EMAIL_BACKEND", "EMAIL_OFF"}
+    env = {k: v for k, v in os.environ.items() if k not in leaking}
     env.update(
         DJANGO_SETTINGS_MODULE="acuclinic.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -42,9 +43,10 @@ def production_env(tmp_path, **extra) -> dict[str, str]:
         CSRF_TRUSTED_ORIGINS="https://clinic.example",
         SITE_URL="https://clinic.example",
         ACUCLINIC_VAR_DIR=str(tmp_path),
-        **extra,
+        EMAIL_HOST="mail.clinic.example",
     )
-    return env
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
 
 
 # --- manage.py check --deploy --------------------------------------------------------------------------------
@@ -62,6 +64,40 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path, preload):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_refuses_production_without_an_e_mail_server(tmp_path):
+    """Without EMAIL_HOST patients' e-mails (booking links) would go to the console log: an error, not a default."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=PROJECT_DIR,
+        env=production_env(tmp_path, EMAIL_HOST=None),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "core.E001" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("settings_", "refused"),
+    [
+        ({"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": ""}, True),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend", "EMAIL_HOST": ""}, True),
+        (
+            {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "mail.example"},
+            False,
+        ),
+        ({"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", "EMAIL_OFF": True}, False),
+        ({"EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend", "EMAIL_HOST": ""}, False),
+    ],
+)
+def test_the_e_mail_check(settings_, refused):
+    from acuclinic.core.checks import email_server_configured
+
+    with override_settings(**{"EMAIL_OFF": False, **settings_}):
+        errors = email_server_configured()
+    assert [e.id for e in errors] == (["core.E001"] if refused else [])
 
 
 @pytest.fixture(scope="module")
