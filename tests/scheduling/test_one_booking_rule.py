@@ -200,7 +200,9 @@ def test_the_desk_books_off_grid_only_with_a_reason(setup, desk):
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert appointment.start == off_grid(setup) and appointment.override_reason == "Bus timetable"
-    audit = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, object_id=str(appointment.pk))
+    audit = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="scheduling.appointment", object_id=str(appointment.pk)
+    )
     assert "override=off_grid" in audit.detail and "Bus" not in audit.detail
 
 

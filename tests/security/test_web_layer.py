@@ -356,17 +356,21 @@ def test_the_csrf_exemptions_are_exactly_the_ones_explained():
     * Wagtail's admin API (Django REST framework): its read-only endpoints answer GET only; the one that
       acts (POST …/pages/<id>/action/<name>/) authenticates by SessionAuthentication only, which enforces
       CSRF on unsafe methods.
+    * django-oauth-toolkit's token endpoints under /oauth/: an API client authenticates with its own id and
+      secret in the request (RFC 6749 §2.3), never with a cookie, so a forged cross-site request has no power.
     """
     from ninja.constants import NOT_SET
     from rest_framework.authentication import SessionAuthentication
 
     from acuclinic.api.api import api
 
-    ours, ninja_views, drf_views = [], [], []
+    ours, ninja_views, drf_views, oauth_views = [], [], [], []
     for path, view in _all_views():
         if not getattr(view, "csrf_exempt", False):
             continue
-        if getattr(view, "cls", None) is not None:
+        if view.__module__.startswith("oauth2_provider."):
+            oauth_views.append(path)
+        elif getattr(view, "cls", None) is not None:
             drf_views.append((path, view))
         elif view.__module__.startswith("ninja."):
             ninja_views.append(path)
@@ -374,6 +378,7 @@ def test_the_csrf_exemptions_are_exactly_the_ones_explained():
             ours.append((path, view))
 
     assert [view for _path, view in ours] == [content_views.helpful_vote]
+    assert oauth_views and all(path.startswith("oauth/") for path in oauth_views), oauth_views
     assert ninja_views, "the API's views"
     assert api.auth in (None, NOT_SET)
     assert drf_views, "Wagtail's admin API"
