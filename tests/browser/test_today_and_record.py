@@ -198,7 +198,7 @@ def test_the_desk_starts_from_today_and_opens_a_patient_record(desk_page, patien
     check_page(page, response, "today-desk", documents, screenshot)
 
     response = page.goto(f"/admin/patients/{patient_id}/")
-    expect(page.get_by_role("heading", name="Maria Browser")).to_be_visible()
+    expect(page.get_by_role("heading", name="Maria Browser", exact=True)).to_be_visible()
     # Today's 10:00 AM visit is upcoming or past depending on the hour the test runs: next week's and two weeks
     # ago's are not.
     expect(page.get_by_role("heading", name=re.compile(r"Upcoming appointments \([12]\)"))).to_be_visible()
@@ -241,7 +241,7 @@ def test_a_clinician_sees_their_day_on_a_tablet(tablet_page, patient_id, screens
     check_page(page, response, "today-clinician", documents, screenshot)
 
     response = page.goto(f"/admin/patients/{patient_id}/")
-    expect(page.get_by_role("heading", name="Maria Browser")).to_be_visible()
+    expect(page.get_by_role("heading", name="Maria Browser", exact=True)).to_be_visible()
     assert page.get_by_role("link", name="Edit details").count() == 0
     check_page(page, response, "record-clinician", documents, screenshot)
 
