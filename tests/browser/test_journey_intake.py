@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from .test_accessibility import readable, run_axe
 from .test_journey_clinician_day import assert_valid_html, sign_in
-from .test_journey_new_patient_books import choose_a_time, pick_the_clinic
+from .test_journey_new_patient_books import _result, choose_a_time, pick_the_clinic
 
 pytestmark = pytest.mark.browser
 
@@ -105,13 +105,6 @@ print("RESULT " + json.dumps({
     ),
 }))
 """
-
-
-def _result(site, script: str):
-    output = site.manage("shell", "-c", script, timeout=120).stdout
-    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"no RESULT line from manage.py shell:\n{output}"
-    return json.loads(lines[-1].removeprefix("RESULT "))
 
 
 def clean(page, where: str):

@@ -90,7 +90,7 @@ def whole_course(*, clinician):
     patient = response.patient
     confirm_diagnosis(episode=response.episode, code="M54.51", by=clinician)
     pacemaker = SafetyFlag.objects.get(patient=patient, rule="pacemaker")
-    safety_services.acknowledge(flag=pacemaker, by=clinician, may_treat_patient=True)
+    safety_services.acknowledge(flag=pacemaker, by=clinician)
     SafetyFlag.objects.filter(patient=patient, rule="anticoagulant").update(cleared_at=timezone.now())
     consent = current_version(key=CONSENT_KEY)
     version2 = consent_services.new_text_version(

@@ -27,7 +27,7 @@ def acknowledge_flag(request, pk: int):
     flag = SafetyFlag.objects.select_related("patient").filter(pk=pk, cleared_at__isnull=True).first()
     if flag is None or not may_see_patient(request.user, flag.patient):
         raise Http404("No such flag")
-    services.acknowledge(flag=flag, by=request.user, may_treat_patient=True)
+    services.acknowledge(flag=flag, by=request.user)
     messages.success(request, f"Acknowledged: {flag.finding}.")
     from django.urls import reverse
 

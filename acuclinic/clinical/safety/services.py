@@ -120,9 +120,12 @@ def raise_flags(*, response) -> list[SafetyFlag]:
 
 
 @transaction.atomic
-def acknowledge(*, flag: SafetyFlag, by, may_treat_patient: bool) -> SafetyFlag:
-    """The clinician has read the flag (who and when, audited). Only someone who may treat the patient may."""
-    if not may_treat_patient:
+def acknowledge(*, flag: SafetyFlag, by) -> SafetyFlag:
+    """The clinician has read the flag (who and when, audited). Only a clinician who sees the patient may."""
+    from ..chart import can_see_charts
+    from ..selectors import may_see_patient
+
+    if not (can_see_charts(by) and may_see_patient(by, flag.patient)):
         raise PermissionDenied
     flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
     if flag.acknowledged_at is None:
